@@ -1,0 +1,1 @@
+"""Data sources, feature map, split and scaling. Never imports Qt."""

@@ -1,0 +1,9 @@
+"""Names of the data sources and 2-D features (PRODUCT.md section 1); the UI fills menus from these."""
+
+CLASSIFICATION_2D: tuple[str, ...] = ("circle", "xor", "gauss", "spiral", "moons")
+REGRESSION_2D: tuple[str, ...] = ("plane", "multigauss")
+GENERATORS_2D: tuple[str, ...] = CLASSIFICATION_2D + REGRESSION_2D
+SKLEARN_SETS: tuple[str, ...] = ("iris", "wine", "breast_cancer", "digits", "diabetes")
+SOURCES: tuple[str, ...] = GENERATORS_2D + SKLEARN_SETS + ("csv",)
+FEATURES_2D: tuple[str, ...] = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
+TASKS: tuple[str, ...] = ("classification", "regression")

@@ -1,0 +1,126 @@
+"""torch.optim's update rules on one flat parameter buffer.
+
+Every rule is elementwise, so updating the concatenation of all parameters equals updating
+each tensor on its own, as torch does. Weight decay applies to every parameter (torch's default
+parameter group); the L1/L2 of the config is separate (see ``regularization``).
+
+sgd      d = g + wd p;  b = d (first step) else mu b + (1 - dampening) d;
+         d = d + mu b (nesterov) or b;  p -= lr d
+rmsprop  d = g + wd p;  v = alpha v + (1 - alpha) d^2;  (centered: gbar = lerp(gbar, d, 1 - alpha),
+         v~ = v - gbar^2);  den = sqrt(v~) + eps;  b = mu b + d / den, p -= lr b  (mu > 0)
+         or p -= lr d / den
+adam     d = g + wd p;  m = lerp(m, d, 1 - b1);  v = b2 v + (1 - b2) d^2;  (amsgrad: vmax = max(vmax, v))
+         p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+adamw    p *= 1 - lr wd, then adam without weight decay
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+#: Options of each optimizer with torch.optim's defaults (lr included).
+OPTIMIZER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "sgd": {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "nesterov": False,
+            "weight_decay": 0.0},
+    "rmsprop": {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "momentum": 0.0, "centered": False,
+                "weight_decay": 0.0},
+    "adam": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+             "amsgrad": False},
+    "adamw": {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2,
+              "amsgrad": False},
+}
+OPTIMIZERS: tuple[str, ...] = tuple(OPTIMIZER_DEFAULTS)
+
+
+class Optimizer:
+    """State and step of one torch.optim rule over a flat float buffer.
+
+    ``options`` holds every key of ``OPTIMIZER_DEFAULTS[name]``; ``lr`` is passed to ``step``
+    because schedules and the app change it between steps.
+    """
+
+    def __init__(self, name: str, options: dict[str, Any], size: int, dtype: np.dtype) -> None:
+        self.name = name
+        self.options = dict(options)
+        self.steps = 0
+        self.state: dict[str, np.ndarray] = {}
+        self._size = size
+        self._dtype = np.dtype(dtype)
+
+    def _buffer(self, key: str) -> np.ndarray:
+        buf = self.state.get(key)
+        if buf is None:
+            buf = self.state[key] = np.zeros(self._size, self._dtype)
+        return buf
+
+    def step(self, p: np.ndarray, g: np.ndarray, lr: float) -> None:
+        """Update p in place from the gradient g (g may be overwritten)."""
+        self.steps += 1
+        getattr(self, "_" + self.name)(p, g, lr)
+
+    def _sgd(self, p, g, lr):
+        o = self.options
+        mu, wd = o["momentum"], o["weight_decay"]
+        if wd != 0:
+            g = g + wd * p
+        if mu != 0:
+            if "momentum_buffer" not in self.state:
+                buf = self.state["momentum_buffer"] = g.copy()
+            else:
+                buf = self.state["momentum_buffer"]
+                buf *= mu
+                buf += (1 - o["dampening"]) * g
+            g = g + mu * buf if o["nesterov"] else buf
+        p -= lr * g
+
+    def _rmsprop(self, p, g, lr):
+        o = self.options
+        alpha, wd, mu = o["alpha"], o["weight_decay"], o["momentum"]
+        if wd != 0:
+            g = g + wd * p
+        sq = self._buffer("square_avg")
+        sq *= alpha
+        sq += (1 - alpha) * (g * g)
+        if o["centered"]:
+            gbar = self._buffer("grad_avg")
+            gbar += (1 - alpha) * (g - gbar)
+            avg = np.sqrt(sq - gbar * gbar) + o["eps"]
+        else:
+            avg = np.sqrt(sq) + o["eps"]
+        if mu > 0:
+            buf = self._buffer("momentum_buffer")
+            buf *= mu
+            buf += g / avg
+            p -= lr * buf
+        else:
+            p -= lr * (g / avg)
+
+    def _adam(self, p, g, lr, decoupled=False):
+        o = self.options
+        beta1, beta2 = o["betas"]
+        wd = o["weight_decay"]
+        if wd != 0:
+            if decoupled:
+                p *= 1 - lr * wd
+            else:
+                g = g + wd * p
+        m = self._buffer("exp_avg")
+        v = self._buffer("exp_avg_sq")
+        m += (1 - beta1) * (g - m)
+        v *= beta2
+        v += (1 - beta2) * (g * g)
+        t = self.steps
+        step_size = lr / (1 - beta1 ** t)
+        bc2_sqrt = math.sqrt(1 - beta2 ** t)
+        if o["amsgrad"]:
+            vmax = self._buffer("max_exp_avg_sq")
+            np.maximum(vmax, v, out=vmax)
+            v = vmax
+        denom = np.sqrt(v) / bc2_sqrt + o["eps"]
+        p -= step_size * (m / denom)
+
+    def _adamw(self, p, g, lr):
+        self._adam(p, g, lr, decoupled=True)

@@ -1,0 +1,1 @@
+"""Weight files: writers and readers chosen by file extension, and atomic writes."""

@@ -1,0 +1,1 @@
+"""The desktop app (Qt). The only package that may import PySide6 or pyqtgraph."""
