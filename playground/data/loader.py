@@ -1,0 +1,80 @@
+"""``load_dataset``: a DataConfig and a seed -> the run's Dataset.
+
+Pipeline: raw samples (a 2-D generator on stream "data", a scikit-learn set, or a CSV file) ->
+``split`` on stream "split" -> ``feature_map`` -> z-score fitted on the training rows only. The
+same config and seed always give identical arrays.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from playground import rng as streams
+from playground.data.csv_source import load_csv
+from playground.data.dataset import Dataset
+from playground.data.features import feature_map
+from playground.data.generators import GENERATORS, generate, generator_task
+from playground.data.preprocessing import fit_standardize, split, standardize
+from playground.data.raw_data import RawData
+from playground.data.tabular import load_tabular, tabular_task
+from playground.errors import DataError
+
+if TYPE_CHECKING:  # config imports data.names, so a run-time import here would be circular
+    from playground.config import DataConfig
+
+
+def source_task(source: str) -> str | None:
+    """The fixed task of a built-in source; None for csv (inferred from the file)."""
+    if source in GENERATORS:
+        return generator_task(source)
+    if source == "csv":
+        return None
+    return tabular_task(source)
+
+
+def load_raw(cfg: DataConfig, seed: int, base_dir: str | Path | None = None) -> RawData:
+    """The source's samples before split and preprocessing; checks ``data.task`` against it."""
+    fixed = source_task(cfg.source)
+    if cfg.task is not None and fixed is not None and cfg.task != fixed:
+        raise DataError(f"data.task is {cfg.task} but source {cfg.source} is a {fixed} set; "
+                        f"omit data.task or use {fixed}")
+    if cfg.source in GENERATORS:
+        return generate(cfg.source, cfg.samples, cfg.noise, streams.stream(seed, "data"))
+    if cfg.source == "csv":
+        return load_csv(cfg.path, cfg.target, cfg.task, base_dir)
+    return load_tabular(cfg.source)
+
+
+def load_dataset(cfg: DataConfig, seed: int, base_dir: str | Path | None = None) -> Dataset:
+    """Generate or read the data, split it, map features and standardize (train statistics).
+
+    ``base_dir`` is the folder a relative ``data.path`` resolves against (the config file's).
+    Raises DataError for a source that cannot be loaded, a task that contradicts the source, or
+    a training split with a single class.
+    """
+    raw = load_raw(cfg, seed, base_dir)
+    train_idx, test_idx = split(raw.n_samples, cfg.test_fraction, streams.stream(seed, "split"))
+    raw_train = np.ascontiguousarray(raw.x[train_idx])
+    raw_test = np.ascontiguousarray(raw.x[test_idx])
+    y_train = np.ascontiguousarray(raw.y[train_idx])
+    y_test = np.ascontiguousarray(raw.y[test_idx])
+    if raw.task == "classification" and np.unique(y_train).size < 2:
+        raise DataError(f"the training split of {cfg.source} holds a single class "
+                        f"({raw.class_names[int(y_train[0])]!r}); use more samples or a lower "
+                        f"data.test_fraction")
+    features = cfg.features if cfg.features is not None else raw.input_names
+    x_train = feature_map(raw_train, raw.input_names, features)
+    x_test = feature_map(raw_test, raw.input_names, features)
+    mean = std = None
+    if cfg.standardize:
+        mean, std = fit_standardize(x_train)
+        x_train = standardize(x_train, mean, std)
+        x_test = standardize(x_test, mean, std)
+    return Dataset(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
+                   raw_train=raw_train, raw_test=raw_test, task=raw.task,
+                   input_names=raw.input_names, feature_names=tuple(features),
+                   class_names=raw.class_names, target_names=raw.target_names,
+                   mean=mean, std=std)

@@ -1,0 +1,84 @@
+"""Rosenblatt's perceptron: a step unit trained one sample at a time.
+
+    y_hat = 1 if w . x + b > 0 else 0          (labels 0/1)
+    w += lr (y - y_hat) x,   b += lr (y - y_hat)
+
+Only mistakes change anything. For K > 2 classes, K units learn one-vs-rest (unit k sees label
+[y == k]) and the prediction is the unit with the largest w . x + b. An epoch without a mistake
+is convergence: the weights no longer change, so every later epoch is mistake-free too. On data
+that is not linearly separable (XOR) that never happens.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from playground.engine.initializers import init_weight
+
+
+@numba.njit(cache=True, nogil=True)
+def perceptron_steps(weight, bias, x, targets, order, start, stop, lr, mistakes):
+    """Train on samples order[start:stop]; count mistakes per unit; return the position of the
+    last sample that caused an update, or -1."""
+    last = -1
+    n_units, n_features = weight.shape
+    for pos in range(start, stop):
+        i = order[pos]
+        for k in range(n_units):
+            z = bias[k]
+            for j in range(n_features):
+                z += weight[k, j] * x[i, j]
+            y_hat = 1.0 if z > 0 else 0.0
+            err = targets[i, k] - y_hat
+            if err != 0:
+                step = lr * err
+                for j in range(n_features):
+                    weight[k, j] += step * x[i, j]
+                bias[k] += step
+                mistakes[k] += 1
+                last = pos
+    return last
+
+
+class Perceptron:
+    """One step unit (binary) or K one-vs-rest units; torch twin: ``nn.Sequential(nn.Linear)``."""
+
+    def __init__(self, n_inputs: int, n_classes: int, init: str, dtype,
+                 rng: np.random.Generator) -> None:
+        self.dtype = np.dtype(dtype)
+        self.n_units = 1 if n_classes == 2 else n_classes
+        self.weight = np.ascontiguousarray(
+            init_weight(init, rng, self.n_units, n_inputs), dtype=self.dtype)
+        self.bias = np.zeros(self.n_units, self.dtype)
+
+    def targets(self, y: np.ndarray) -> np.ndarray:
+        """0/1 targets (n, n_units) for class indices y."""
+        if self.n_units == 1:
+            return y.reshape(-1, 1).astype(self.dtype)
+        return (y[:, None] == np.arange(self.n_units)).astype(self.dtype)
+
+    def decision(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.weight.T + self.bias
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        z = self.decision(x)
+        if self.n_units == 1:
+            return (z[:, 0] > 0).astype(np.int64)
+        return z.argmax(axis=1)
+
+    def train(self, x, targets, order, start, stop, lr) -> tuple[np.ndarray, int]:
+        mistakes = np.zeros(self.n_units, np.int64)
+        last = perceptron_steps(self.weight, self.bias, x, targets, order, start, stop,
+                                self.dtype.type(lr), mistakes)
+        return mistakes, int(last)
+
+    def state_spec(self) -> dict[str, tuple[tuple[int, ...], str]]:
+        return {"0.weight": (self.weight.shape, "float"), "0.bias": (self.bias.shape, "float")}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"0.weight": self.weight.copy(), "0.bias": self.bias.copy()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.weight[...] = state["0.weight"]
+        self.bias[...] = state["0.bias"]

@@ -1,0 +1,298 @@
+"""The facade between the engine and its users (the app, the CLI, tests): one run's whole state.
+
+A ``Trainer`` owns the config, the data (cast to the run's dtype), the network, the optimizer,
+the schedule, the random streams and the history. Stepping a batch at a time, an epoch at a
+time or many epochs at once gives the same numbers.
+
+One batch step (MLP), as a PyTorch training loop does it:
+    logits = net(x_B) in train mode;  loss, dL/dlogits = loss_fn(logits, y_B);  backward
+    grads += L1/L2 of the dense weights;  clip (norm or value);  optimizer step at the current lr
+End of an epoch: a full evaluation-mode pass over train and test (loss without penalty,
+accuracy), recorded in ``history``; then the schedule steps (plateau watches the test loss
+when there is a test split, else the train loss).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from playground import rng as rng_streams
+from playground.config import BatchNormLayer, RunConfig
+from playground.data.dataset import Dataset
+from playground.engine import clipping, losses, regularization
+from playground.engine.network import Network
+from playground.engine.optimizers import Optimizer
+from playground.engine.perceptron import Perceptron
+from playground.engine.schedulers import Scheduler
+from playground.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Full-pass, evaluation-mode metrics; test values are None without a test split and
+    accuracies are None for regression."""
+
+    train_loss: float
+    test_loss: float | None
+    train_accuracy: float | None
+    test_accuracy: float | None
+
+
+class Trainer:
+    """config + data + network + optimizer + schedule + history, with stepping and evaluation."""
+
+    def __init__(self, config: RunConfig, dataset: Dataset | None = None,
+                 base_dir: str | Path | None = None) -> None:
+        if dataset is None:
+            from playground.data import load_dataset
+            dataset = load_dataset(config.data, config.seed, base_dir)
+        self.config = config
+        self.dataset = dataset
+        self.dtype = np.dtype(config.train.dtype)
+        self.perceptron = config.model.type == "perceptron"
+        self.loss_name = self._resolve_loss()
+        streams = rng_streams.streams(config.seed)
+        self._shuffle_rng = streams["shuffle"]
+        self._dropout_rng = streams["dropout"]
+        self.x_train = np.ascontiguousarray(dataset.x_train, dtype=self.dtype)
+        self.x_test = np.ascontiguousarray(dataset.x_test, dtype=self.dtype)
+        self.y_train = self._targets(dataset.y_train)
+        self.y_test = self._targets(dataset.y_test)
+        self.n_train = self.x_train.shape[0]
+        train = config.train
+        bs = train.batch_size
+        self.batch_size = self.n_train if bs == 0 or bs >= self.n_train else bs
+        if self.perceptron:
+            self.model = Perceptron(dataset.n_features, dataset.n_classes, config.model.init,
+                                    self.dtype, streams["init"])
+            self._perceptron_targets = self.model.targets(dataset.y_train)
+            self.batch_size = 1
+        else:
+            self._check_batchnorm()
+            n_out = losses.output_units(self.loss_name, dataset.n_classes, dataset.n_targets)
+            self.model = Network(config.model, dataset.n_features, n_out, self.dtype,
+                                 streams["init"])
+        self.optimizer = Optimizer(train.optimizer.name, dict(train.optimizer.options),
+                                   getattr(self.model, "n_params", 0), self.dtype)
+        self.lr = float(train.optimizer.lr)
+        self.scheduler = Scheduler(train.schedule.name, dict(train.schedule.options), self.lr,
+                                   train.epochs)
+        self.epoch = 0            # finished epochs
+        self.steps = 0            # finished batch steps (samples, for a perceptron)
+        self.history: list[dict[str, Any]] = []
+        self.converged_epoch: int | None = None
+        self.last_mistake: int | None = None   # training-row index of the last perceptron update
+        self._order: np.ndarray | None = None
+        self._pos = 0
+        self._epoch_mistakes = 0
+
+    # --- set-up checks ----------------------------------------------------------------------
+
+    def _resolve_loss(self) -> str:
+        ds, loss = self.dataset, self.config.train.loss
+        if self.perceptron:
+            if ds.task != "classification":
+                raise ConfigError("model.type perceptron needs a classification task; the data "
+                                  "is regression (use model.type mlp)")
+            return "perceptron"
+        name = losses.resolve(loss, ds.task, ds.n_classes)
+        if ds.task == "regression" and name != "mse":
+            raise ConfigError(f"train.loss {name} is for classification; the data is regression "
+                              "(use mse or auto)")
+        if ds.task == "classification" and name == "mse":
+            raise ConfigError("train.loss mse is for regression; the data is classification "
+                              "(use bce, cross_entropy or auto)")
+        if name == "bce" and ds.n_classes != 2:
+            raise ConfigError(f"train.loss bce needs 2 classes; the data has {ds.n_classes} "
+                              "(use cross_entropy or auto)")
+        return name
+
+    def _check_batchnorm(self) -> None:
+        if not any(isinstance(layer, BatchNormLayer) for layer in self.config.model.layers):
+            return
+        last = self.n_train % self.batch_size or self.batch_size
+        if last == 1:
+            raise ConfigError(
+                f"train.batch_size {self.config.train.batch_size} leaves a batch of 1 sample "
+                f"(of {self.n_train} training samples), and batchnorm needs at least 2 per batch "
+                "in training (as torch.nn.BatchNorm1d); choose another batch size")
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        if self.loss_name == "bce":
+            return y.reshape(-1, 1).astype(self.dtype)
+        if self.loss_name == "mse":
+            return np.ascontiguousarray(y, dtype=self.dtype)
+        return np.ascontiguousarray(y, dtype=np.int64)
+
+    # --- weights ----------------------------------------------------------------------------
+
+    def state_spec(self) -> dict[str, tuple[tuple[int, ...], str]]:
+        return self.model.state_spec()
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every tensor, named as the equivalent torch.nn.Sequential's state_dict()."""
+        return self.model.state_dict()
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Replace the weights; keys and shapes must match (the first mismatch is named)."""
+        from playground.io.weights import check_state_dict
+        check_state_dict(self.state_spec(), state)
+        self.model.load_state_dict(state)
+
+    # --- stepping ---------------------------------------------------------------------------
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return -(-self.n_train // self.batch_size)
+
+    @property
+    def at_epoch_start(self) -> bool:
+        return self._order is None
+
+    def _begin_epoch(self) -> None:
+        if self.config.train.shuffle:
+            self._order = self._shuffle_rng.permutation(self.n_train)
+        else:
+            self._order = np.arange(self.n_train)
+        self._pos = 0
+        self._epoch_mistakes = 0
+
+    def step_batch(self) -> float:
+        """One optimizer step on the next batch (one sample for a perceptron); returns the
+        batch's loss (the number of mistakes for a perceptron). Ends the epoch after its last batch."""
+        if self._order is None:
+            self._begin_epoch()
+        start = self._pos
+        stop = min(start + self.batch_size, self.n_train)
+        value = self._train_range(start, stop)
+        self._pos = stop
+        if stop == self.n_train:
+            self._end_epoch()
+        return value
+
+    def step_epoch(self) -> dict[str, Any]:
+        """Finish the current epoch (all of it, from its start); returns its history record."""
+        if self._order is None:
+            self._begin_epoch()
+        if self.perceptron:
+            self._train_range(self._pos, self.n_train)
+            self._pos = self.n_train
+            self._end_epoch()
+        else:
+            while self._order is not None:
+                self.step_batch()
+        return self.history[-1]
+
+    def run_epochs(self, n: int) -> None:
+        for _ in range(n):
+            self.step_epoch()
+
+    def run_steps(self, n: int) -> None:
+        for _ in range(n):
+            self.step_batch()
+
+    @np.errstate(all="ignore")  # a diverging run shows up as a NaN loss, not warnings
+    def _train_range(self, start: int, stop: int) -> float:
+        idx = self._order[start:stop]
+        self.steps += stop - start if self.perceptron else 1
+        if self.perceptron:
+            mistakes, last = self.model.train(self.x_train, self._perceptron_targets,
+                                              self._order, start, stop, self.lr)
+            count = int(mistakes.max())
+            self._epoch_mistakes += count
+            if last >= 0:
+                self.last_mistake = int(self._order[last])
+            return float(count)
+        net = self.model
+        x, y = self.x_train[idx], self.y_train[idx]
+        logits = net.forward(x, training=True, rng=self._dropout_rng)
+        loss, grad = losses.LOSS_FUNCTIONS[self.loss_name](logits, y)
+        net.backward(grad)
+        train = self.config.train
+        regularization.apply(train.regularization.kind, train.regularization.rate,
+                             net.params, net.grads, net.weight_slices)
+        if train.clip.norm is not None:
+            clipping.clip_norm(net.grads, train.clip.norm)
+        elif train.clip.value is not None:
+            clipping.clip_value(net.grads, train.clip.value)
+        self.optimizer.step(net.params, net.grads, self.lr)
+        return loss
+
+    def _end_epoch(self) -> None:
+        self._order = None
+        self.epoch += 1
+        ev = self.evaluate()
+        record: dict[str, Any] = {
+            "epoch": self.epoch, "lr": self.lr,
+            "train_loss": ev.train_loss, "test_loss": ev.test_loss,
+            "train_accuracy": ev.train_accuracy, "test_accuracy": ev.test_accuracy,
+        }
+        if self.perceptron:
+            record["mistakes"] = self._epoch_mistakes
+            if self._epoch_mistakes == 0 and self.converged_epoch is None:
+                self.converged_epoch = self.epoch
+        self.history.append(record)
+        metric = ev.test_loss if ev.test_loss is not None else ev.train_loss
+        self.lr = float(self.scheduler.step(self.lr, metric))
+
+    # --- evaluation -------------------------------------------------------------------------
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """Evaluation-mode outputs before the output activation, for model inputs x."""
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if self.perceptron:
+            return self.model.decision(x)
+        return self.model.forward(x, training=False)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities (n, K) for classification (binary: [1 - p, p]); predictions (n, T)
+        for regression. A perceptron gives hard 0/1 probabilities."""
+        z = self.logits(x)
+        if self.perceptron:
+            cls = self.model.predict(np.ascontiguousarray(x, dtype=self.dtype))
+            return np.eye(self.dataset.n_classes, dtype=self.dtype)[cls]
+        if self.loss_name == "bce":
+            p = losses.sigmoid(z)
+            return np.concatenate([1 - p, p], axis=1)
+        if self.loss_name == "cross_entropy":
+            return losses.softmax(z)
+        return z
+
+    def _metrics(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        if self.perceptron:
+            pred = self.model.predict(x)
+            acc = float(np.mean(pred == self.dataset_labels(y)))
+            return 1.0 - acc, acc
+        z = self.logits(x)
+        loss, _ = losses.LOSS_FUNCTIONS[self.loss_name](z, y)
+        if self.loss_name == "bce":
+            acc = float(np.mean((z[:, 0] > 0) == (y[:, 0] > 0.5)))
+        elif self.loss_name == "cross_entropy":
+            acc = float(np.mean(z.argmax(axis=1) == y))
+        else:
+            acc = None
+        return loss, acc
+
+    @staticmethod
+    def dataset_labels(y: np.ndarray) -> np.ndarray:
+        return y.reshape(-1).astype(np.int64) if y.ndim == 2 else y
+
+    @np.errstate(all="ignore")
+    def evaluate(self) -> Evaluation:
+        """Loss (without the regularization penalty; the error rate for a perceptron) and
+        accuracy over the full train and test sets, in evaluation mode."""
+        train_loss, train_acc = self._metrics(self.x_train, self.y_train)
+        test_loss = test_acc = None
+        if self.x_test.shape[0] > 0:
+            test_loss, test_acc = self._metrics(self.x_test, self.y_test)
+        return Evaluation(train_loss, test_loss, train_acc, test_acc)
+
+    @property
+    def diverged(self) -> bool:
+        """True when the last recorded training loss is NaN or infinite."""
+        return bool(self.history) and not math.isfinite(self.history[-1]["train_loss"])

@@ -1,0 +1,164 @@
+"""Weight files: one writer (and, for importable formats, one reader) per file extension.
+
+A state dict is ``dict[str, np.ndarray]`` named as ``torch.nn.Sequential.state_dict()``
+("0.weight" ``(out, in)``, "0.bias", "1.running_mean", "1.running_var",
+"1.num_batches_tracked" 0-d int64, ...), float32/float64 tensors. Metadata is a dict of JSON
+values (``{"config": ..., "preprocessing": ...}``) that travels with the weights.
+
+``WEIGHT_FORMATS`` maps an extension to its ``WeightFormat``; the CLI, the File menus and
+``save_weights``/``load_weights`` all read it, so a new export is one entry. Writers return the
+whole file as bytes, which ``atomic_write_bytes`` then puts in place: a failure at any point
+leaves no partial file and an existing file untouched.
+
+Readers never unpickle, and every malformed file raises ``WeightsError`` with one line naming
+the file and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from playground.errors import WeightsError
+from playground.io import json_format, npz_format, safetensors_format
+from playground.io.atomic import atomic_write_bytes
+
+StateDict = dict[str, np.ndarray]
+Writer = Callable[[StateDict, dict[str, Any]], bytes]
+Reader = Callable[[bytes], tuple[StateDict, dict[str, Any]]]
+
+#: Tensor dtypes a weights file may hold: the engine's two float dtypes and torch's counters.
+DTYPES: tuple[str, ...] = ("float32", "float64", "int64")
+_HINT = "the config must describe the model the weights were trained with"
+
+
+@dataclass(frozen=True)
+class WeightFormat:
+    """One file format. ``write`` gets a validated state dict (C-contiguous, native byte
+    order, a supported dtype, finite) and the metadata, and returns the file's bytes;
+    ``read`` gets the file's bytes and returns (tensors, metadata), or is None for an
+    export-only format."""
+
+    extension: str
+    label: str  # for file dialogs: "Safetensors (*.safetensors)"
+    write: Writer
+    read: Reader | None = None
+
+
+WEIGHT_FORMATS: dict[str, WeightFormat] = {
+    fmt.extension: fmt for fmt in (
+        WeightFormat(".safetensors", "Safetensors", safetensors_format.write,
+                     safetensors_format.read),
+        WeightFormat(".npz", "NumPy archive", npz_format.write, npz_format.read),
+        WeightFormat(".json", "JSON", json_format.write, json_format.read),
+    )
+}
+
+
+def format_of(path: str | os.PathLike) -> str:
+    """The registry key for ``path``'s extension (case-insensitive; the longest match wins,
+    so ``model.weights.h5`` can be told from ``model.h5``)."""
+    name = Path(path).name.lower()
+    matches = [ext for ext in WEIGHT_FORMATS if name.endswith(ext.lower())]
+    if not matches:
+        raise WeightsError(f"cannot tell the weights format of {Path(path).name}: the file "
+                           f"name must end in {', '.join(WEIGHT_FORMATS)}")
+    return max(matches, key=len)
+
+
+def _checked(key: Any, value: Any) -> np.ndarray:
+    """``value`` as a C-contiguous native-order array; WeightsError if no file should hold it."""
+    if not isinstance(key, str):
+        raise WeightsError(f"tensor name {key!r} must be a string")
+    if not isinstance(value, (np.ndarray, np.generic)):
+        raise WeightsError(f"tensor {key} must be a NumPy array, got {type(value).__name__}")
+    array = np.asarray(value)
+    if array.dtype.name not in DTYPES:
+        raise WeightsError(f"tensor {key} has unsupported dtype {array.dtype}; allowed dtypes "
+                           f"are {', '.join(DTYPES)}")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise WeightsError(f"tensor {key} holds NaN or infinite values; weights must be finite")
+    # A copy: native byte order and C order for every writer, and a writable array that
+    # shares nothing with the caller's (or a reader's read-only buffer).
+    return np.array(array, dtype=array.dtype.newbyteorder("="), order="C", copy=True)
+
+
+def save_weights(path: str | os.PathLike, state_dict: Mapping[str, np.ndarray],
+                 metadata: Mapping[str, Any] | None = None) -> None:
+    """Write ``state_dict`` (in its key order) and ``metadata`` to ``path`` in the format
+    its extension names, atomically. WeightsError for an unknown extension, a non-finite or
+    unsupported tensor, non-JSON metadata, or a file that cannot be written."""
+    path = Path(path)
+    fmt = WEIGHT_FORMATS[format_of(path)]
+    if path.is_dir():
+        raise WeightsError(f"cannot write {path}: it is a folder")
+    tensors = {key: _checked(key, value) for key, value in state_dict.items()}
+    data = fmt.write(tensors, dict(metadata or {}))
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise WeightsError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def load_weights(path: str | os.PathLike) -> tuple[StateDict, dict[str, Any]]:
+    """(state dict in file order with the stored dtypes, metadata) from any importable format.
+
+    Every problem raises WeightsError with one line: missing file, folder, unknown or
+    export-only extension, corrupt or truncated file, pickled objects, unsupported dtype,
+    NaN/infinite values, ragged or mis-shaped JSON data, bad metadata JSON.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise WeightsError(f"weights file {path} not found")
+    if path.is_dir():
+        raise WeightsError(f"{path} is a folder, not a weights file")
+    fmt = WEIGHT_FORMATS[format_of(path)]
+    if fmt.read is None:
+        readable = ", ".join(ext for ext, f in WEIGHT_FORMATS.items() if f.read is not None)
+        raise WeightsError(f"cannot load weights from {path.name}: {fmt.extension} is "
+                           f"export-only; load weights from {readable}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise WeightsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        tensors, metadata = fmt.read(data)
+        tensors = {key: _checked(key, value) for key, value in tensors.items()}
+    except WeightsError as exc:
+        raise WeightsError(f"{path}: {exc}") from None
+    return tensors, metadata
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return str(tuple(shape))
+
+
+def check_state_dict(expected: Mapping[str, tuple[tuple[int, ...], str]],
+                     loaded: Mapping[str, np.ndarray]) -> None:
+    """WeightsError naming the first mismatch between a model and loaded weights.
+
+    ``expected`` maps each key, in the model's order, to ``(shape, kind)`` with kind "float"
+    or "int". Keys are checked in that order (missing, then shape, then kind), then any key
+    the model does not have, so the message points at the first layer that differs.
+    """
+    for key, (shape, kind) in expected.items():
+        if key not in loaded:
+            raise WeightsError(f"weights file has no tensor {key} (expected shape "
+                               f"{_shape(shape)}); {_HINT}")
+        array = loaded[key]
+        if tuple(array.shape) != tuple(shape):
+            raise WeightsError(f"{key} has shape {_shape(array.shape)}, the model expects "
+                               f"{_shape(shape)}; {_HINT}")
+        found = {"f": "float", "i": "int"}.get(array.dtype.kind, str(array.dtype))
+        if found != kind:
+            raise WeightsError(f"{key} has dtype {array.dtype}, the model expects a {kind} "
+                               f"tensor; {_HINT}")
+    for key, array in loaded.items():
+        if key not in expected:
+            raise WeightsError(f"weights file has an unexpected tensor {key} (shape "
+                               f"{_shape(array.shape)}); {_HINT}")
