@@ -124,12 +124,12 @@ def train_command(argv: list[str]) -> int:
     from playground import config as config_mod
 
     opts = _train_parser().parse_args(argv)
+    _check_exports(opts.export)
     cfg = config_mod.load(opts.config)
     if opts.epochs is not None:
         cfg = cfg.replace(train=_replace(cfg.train, epochs=opts.epochs))
     if opts.seed is not None:
         cfg = cfg.replace(seed=opts.seed)
-    _check_exports(opts.export)
 
     from playground.engine.trainer import Trainer
     trainer = Trainer(cfg, base_dir=Path(opts.config).resolve().parent)

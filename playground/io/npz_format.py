@@ -67,7 +67,8 @@ def read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     try:
         npz = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as exc:
-        raise WeightsError(f"not an .npz archive (a zip of .npy arrays): {first_line(exc)}") from None
+        raise WeightsError(f"not an .npz archive (a zip of .npy arrays): "
+                           f"{first_line(exc)}") from None
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise WeightsError("holds a single .npy array, not an .npz archive of named arrays")
     tensors: dict[str, np.ndarray] = {}

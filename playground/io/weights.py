@@ -156,7 +156,8 @@ def check_state_dict(expected: Mapping[str, tuple[tuple[int, ...], str]],
                                f"{_shape(shape)}; {_HINT}")
         found = {"f": "float", "i": "int"}.get(array.dtype.kind, str(array.dtype))
         if found != kind:
-            raise WeightsError(f"{key} has dtype {array.dtype}, the model expects a {kind} "
+            article = {"float": "a float", "int": "an integer"}.get(kind, kind)
+            raise WeightsError(f"{key} has dtype {array.dtype}, the model expects {article} "
                                f"tensor; {_HINT}")
     for key, array in loaded.items():
         if key not in expected:

@@ -1,0 +1,163 @@
+"""CSV import: parsing, task inference, sorted class mapping, and one-line errors for bad files."""
+
+import numpy as np
+import pytest
+
+from playground.data.csv_source import MAX_INTEGER_CLASSES, load_csv
+from playground.errors import DataError
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def csv_text(header, rows):
+    return "\n".join([",".join(header)] + [",".join(str(v) for v in r) for r in rows]) + "\n"
+
+
+def test_numeric_regression_values_and_names(tmp_path):
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(30, 3))
+    path = write(tmp_path, csv_text(["a", "b", "price"], data.tolist()))
+    raw = load_csv(path)
+    assert raw.task == "regression"
+    assert raw.input_names == ("a", "b")
+    assert raw.target_names == ("price",) and raw.class_names == ()
+    np.testing.assert_array_equal(raw.x, data[:, :2])  # repr round-trips floats exactly
+    np.testing.assert_array_equal(raw.y, data[:, 2:])
+    assert raw.x.dtype == np.float64 and raw.y.shape == (30, 1)
+
+
+def test_named_target_in_the_middle(tmp_path):
+    path = write(tmp_path, csv_text(["a", "label", "b"], [[1, "x", 2], [3, "y", 4], [5, "x", 6]]))
+    raw = load_csv(path, target="label")
+    assert raw.input_names == ("a", "b")
+    np.testing.assert_array_equal(raw.x, [[1, 2], [3, 4], [5, 6]])
+    np.testing.assert_array_equal(raw.y, [0, 1, 0])
+
+
+@pytest.mark.parametrize("values, task", [
+    ([0, 1, 1, 0], "classification"),                       # integers, 2 distinct
+    (list(range(MAX_INTEGER_CLASSES)) * 2, "classification"),  # exactly the limit
+    (list(range(MAX_INTEGER_CLASSES + 1)), "regression"),   # one more distinct integer
+    ([0.5, 1.0, 0.5, 2.0], "regression"),                   # not integer-valued
+    (["1.0", "2.0", "1.0"], "classification"),              # integer-valued floats
+    (["cat", "dog", "cat"], "classification"),              # text
+])
+def test_task_inference(tmp_path, values, task):
+    path = write(tmp_path, csv_text(["f", "y"], [[i, v] for i, v in enumerate(values)]))
+    assert load_csv(path).task == task
+
+
+@pytest.mark.parametrize("values, names", [
+    (["virginica", "setosa", "versicolor", "setosa"], ("setosa", "versicolor", "virginica")),
+    (["b", "B", "a"], ("B", "a", "b")),          # lexicographic, code point order
+    ([10, 2, 1, 2], ("1", "2", "10")),          # numeric, not "1" < "10" < "2"
+    ([-1, 0.5, -1, 3], ("-1", "0.5", "3")),     # forced below: floats as classes
+    (["1.0", "0", "1"], ("0", "1")),            # 1.0 and 1 are the same class
+])
+def test_classes_map_in_sorted_order(tmp_path, values, names):
+    path = write(tmp_path, csv_text(["f", "y"], [[i, v] for i, v in enumerate(values)]))
+    raw = load_csv(path, task="classification")
+    assert raw.class_names == names
+    assert raw.y.dtype == np.int64 and raw.y.shape == (len(values),)
+    # Every row's index names its own value.
+    for value, k in zip(values, raw.y):
+        name = names[k]
+        try:
+            assert float(name) == float(value)
+        except ValueError:
+            assert name == value
+
+
+def test_task_override_regression_on_integer_target(tmp_path):
+    path = write(tmp_path, csv_text(["f", "y"], [[0, 1], [1, 2], [2, 1]]))
+    raw = load_csv(path, task="regression")
+    assert raw.task == "regression"
+    np.testing.assert_array_equal(raw.y[:, 0], [1, 2, 1])
+
+
+def test_bom_crlf_quotes_spaces_and_blank_lines(tmp_path):
+    text = '\ufeff "a" , b ,y\r\n1, 2 ,"x"\r\n\r\n"3",4,y\r\n\r\n'
+    raw = load_csv(write(tmp_path, text))
+    assert raw.input_names == ("a", "b")
+    np.testing.assert_array_equal(raw.x, [[1, 2], [3, 4]])
+    assert raw.class_names == ("x", "y")
+
+
+def test_relative_path_resolves_against_base_dir(tmp_path, monkeypatch):
+    sub = tmp_path / "cfg"
+    sub.mkdir()
+    write(sub, csv_text(["f", "y"], [[0, 0], [1, 1]]), "d.csv")
+    monkeypatch.chdir(tmp_path)
+    assert load_csv("d.csv", base_dir=sub).n_samples == 2
+    assert load_csv(sub / "d.csv", base_dir=tmp_path / "elsewhere").n_samples == 2
+    with pytest.raises(DataError, match="not found"):
+        load_csv("d.csv")  # the working directory has no d.csv
+
+
+GOOD_HEADER = "a,b,y\n"
+
+ERRORS = [
+    # (id, file content, target, expected fragments of the message)
+    ("empty", "", None, ["empty"]),
+    ("blank", "\n \n\n", None, ["empty"]),
+    ("no-header", "1,2,3\n4,5,6\n", None, ["line 1", "header"]),
+    ("duplicate-header", "a,a,y\n1,2,0\n3,4,1\n", None, ["'a'", "twice", "columns 1 and 2"]),
+    ("blank-header", "a,,y\n1,2,0\n3,4,1\n", None, ["column 2", "blank"]),
+    ("ragged-short", GOOD_HEADER + "1,2,0\n3,4\n", None, ["line 3", "2 fields", "expected 3"]),
+    ("ragged-long", GOOD_HEADER + "1,2,0,9\n3,4,1\n", None, ["line 2", "4 fields", "expected 3"]),
+    ("ragged-after-blank", GOOD_HEADER + "1,2,0\n\n3,4\n", None, ["line 4", "2 fields"]),
+    ("non-numeric", GOOD_HEADER + "1,2,0\n3,abc,1\n", None, ["line 3", "'b'", "'abc'",
+                                                              "not a number"]),
+    ("nan", GOOD_HEADER + "1,2,0\nnan,4,1\n", None, ["line 3", "'a'", "'nan'", "finite"]),
+    ("inf", GOOD_HEADER + "1,-inf,0\n3,4,1\n", None, ["line 2", "'b'", "'-inf'", "finite"]),
+    ("empty-cell", GOOD_HEADER + "1,2,0\n3,,1\n", None, ["line 3", "'b'", "empty"]),
+    ("empty-target", GOOD_HEADER + "1,2,\n3,4,1\n", None, ["line 2", "'y'", "empty"]),
+    ("nan-target", GOOD_HEADER + "1,2,0.5\n3,4,nan\n", None, ["line 3", "'y'", "finite"]),
+    ("single-class", GOOD_HEADER + "1,2,k\n3,4,k\n", None, ["single class", "'k'"]),
+    ("unknown-target", GOOD_HEADER + "1,2,0\n3,4,1\n", "z", ["'z'", "not found", "a, b, y"]),
+    ("header-only", GOOD_HEADER, None, ["0 data rows", "at least 2"]),
+    ("one-row", GOOD_HEADER + "1,2,0\n", None, ["1 data row", "at least 2"]),
+    ("only-target", "y\n1\n2\n", None, ["only the target column", "'y'"]),
+    ("unclosed-quote", GOOD_HEADER + '1,2,0\n"3,4,1\n', None, ["line 3", "1 fields"]),
+]
+
+
+@pytest.mark.parametrize("text, target, fragments", [e[1:] for e in ERRORS],
+                         ids=[e[0] for e in ERRORS])
+def test_bad_csv_raises_one_line_data_error(tmp_path, text, target, fragments):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError) as info:
+        load_csv(path, target=target)
+    message = str(info.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataError, match=r"not found: .*nope\.csv"):
+        load_csv(tmp_path / "nope.csv")
+
+
+def test_folder_instead_of_file(tmp_path):
+    with pytest.raises(DataError, match="folder"):
+        load_csv(tmp_path)
+
+
+def test_not_utf8(tmp_path):
+    path = write(tmp_path, b"a,y\n1,caf\xe9\n2,x\n")  # Latin-1 e-acute
+    with pytest.raises(DataError, match="not UTF-8"):
+        load_csv(path)
+
+
+def test_regression_forced_on_text_target(tmp_path):
+    path = write(tmp_path, csv_text(["f", "y"], [[0, 1], [1, "cat"], [2, 3]]))
+    with pytest.raises(DataError, match=r"regression.*'y' is not numeric \(line 3: 'cat'\)"):
+        load_csv(path, task="regression")
