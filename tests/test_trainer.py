@@ -135,3 +135,19 @@ def test_nan_loss_is_reported_as_divergence():
                 optimizer={"name": "sgd", "lr": 1e6})
     t.run_epochs(5)
     assert t.diverged
+
+
+def test_predict_grid_matches_pointwise_predictions():
+    from playground.config import RunConfig
+    cfg = RunConfig.from_dict({"format": 1, "data": {"source": "circle", "samples": 100,
+                                                     "features": ["x1", "x2", "x1^2"]},
+                               "model": {"type": "mlp", "layers": [
+                                   {"type": "dense", "units": 4, "activation": "tanh"}]}})
+    t = Trainer(cfg)
+    t.run_epochs(2)
+    xs, ys, out = t.predict_grid(resolution=9)
+    assert out.shape == (9, 9, 2)
+    raw = np.array([[xs[3], ys[7]]])
+    np.testing.assert_allclose(out[7, 3], t.predict(t.dataset.preprocess(raw))[0], rtol=1e-6)
+    raw_all = np.concatenate([t.dataset.raw_train, t.dataset.raw_test])
+    assert xs[0] < raw_all[:, 0].min() and xs[-1] > raw_all[:, 0].max()

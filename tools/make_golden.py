@@ -587,9 +587,17 @@ class Run:
     logit_margin: float            # min |logit| (binary bce) or top-2 gap, at evaluations
 
 
-def train_twin(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: torch.dtype
-               ) -> Run:
+def train_twin(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: torch.dtype,
+               perturb: float = 0.0) -> Run:
+    """Train the twin; ``perturb`` > 0 multiplies the initial weights and the inputs by
+    1 + perturb * N(0, 1) (a stand-in for another implementation's rounding)."""
     x_train, y_train, x_test, y_test = data
+    if perturb:
+        g = np.random.default_rng(12345)
+        x_train = x_train * (1 + perturb * g.normal(size=x_train.shape))
+        x_test = x_test * (1 + perturb * g.normal(size=x_test.shape))
+        init = {k: v if v.dtype.kind == "i" else v * (1 + perturb * g.normal(size=v.shape))
+                for k, v in init.items()}
     task = cfg["data"]["task"]
     tr = cfg["train"]
     k = int(max(y_train.max(), y_test.max() if len(y_test) else 0)) + 1 \
@@ -694,8 +702,9 @@ def train_twin(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: to
                 total = torch.nn.utils.clip_grad_norm_(model.parameters(), clip["norm"])
                 clipped += bool(float(total) + 1e-6 > clip["norm"])
             elif "value" in clip:
-                big = any(bool((p.grad.abs() > clip["value"]).any()) for p in model.parameters())
-                clipped += big
+                # for value clipping count clipped elements, not steps
+                over = sum(int((p.grad.abs() > clip["value"]).sum()) for p in model.parameters())
+                clipped += over / sum(p.numel() for p in model.parameters())
                 torch.nn.utils.clip_grad_value_(model.parameters(), clip["value"])
             opt.step()
         model.eval()
@@ -747,49 +756,69 @@ def usage(a: np.ndarray, b: np.ndarray, dtype: str) -> float:
     return float((np.abs(a - b) / (ATOL[dtype] + RTOL[dtype] * np.abs(b)))[ok].max())
 
 
-def check_case(case: Case, run: Run, r32: Run, r64: Run) -> dict[str, Any]:
+def check_case(case: Case, run: Run, r32: Run, r64: Run, r64p: Run) -> dict[str, Any]:
+    """Is the case a fair test at the parity tolerances? Returns diagnostics with "problems".
+
+    Another implementation rounds differently, and training amplifies those differences (most
+    of all where a gradient is pure rounding noise, e.g. a bias feeding a batchnorm, which
+    Adam and RMSprop rescale to full-size steps). Two stand-ins estimate that:
+
+    - float32 cases: torch's float32 run against its float64 run. The engine's float32 rounding
+      differs from torch's about as much as torch's float32 differs from exact, so this drift
+      must use well under the float32 tolerance (limit 0.2 of it: the engine-vs-torch difference
+      holds two such drifts, and this leaves a margin).
+    - float64 cases: the float64 run with the inputs and initial weights perturbed by ~1e-14
+      relative (about 50 ulp) against the unperturbed run, at the float64 tolerance (limit 0.1).
+
+    Discrete decisions must not sit on a knife edge either: plateau comparisons, accuracy counts.
+    """
     dtype = case.train["dtype"]
     keys = [k for k in r64.final if not k.endswith("num_batches_tracked")]
-    drift = max([usage(r32.final[k], r64.final[k], "float32") for k in keys]
-                + [usage(r32.history[h], r64.history[h], "float32")
-                   for h in ("lr", "train_loss", "test_loss")])
-    acc_same = all(np.array_equal(r32.history[h], r64.history[h], equal_nan=True)
-                   for h in ("train_accuracy", "test_accuracy"))
-    diag = {"f32_vs_f64_tolerance_usage": drift, "clip_fraction": run.clip_fraction,
+    hist_keys = ("lr", "train_loss", "test_loss")
+
+    def drift(a: Run, b: Run, tol: str) -> float:
+        return max([usage(a.final[k], b.final[k], tol) for k in keys]
+                   + [usage(a.history[h], b.history[h], tol) for h in hist_keys])
+
+    def same_decisions(a: Run, b: Run) -> bool:
+        return (all(np.array_equal(a.history[h], b.history[h], equal_nan=True)
+                    for h in ("train_accuracy", "test_accuracy"))
+                and a.plateau_reductions == b.plateau_reductions)
+
+    d32 = drift(r32, r64, "float32")
+    d64 = drift(r64p, r64, "float64")
+    diag = {"f32_drift": d32, "f64_perturbation": d64, "clip_fraction": run.clip_fraction,
             "plateau_reductions": run.plateau_reductions,
             "plateau_margin": None if math.isinf(run.plateau_margin) else run.plateau_margin,
             "logit_margin": None if math.isinf(run.logit_margin) else run.logit_margin}
     problems = []
-    # float32: the engine's float32 rounding differs from torch's about as much as torch's float32
-    # differs from float64, so that drift must sit well inside the float32 tolerance.
-    # float64: the same drift measures how much the run amplifies rounding; with float64's ~1e-16
-    # (1e-9 x float32's) it must stay far from rtol 1e-9: a drift of 1e3 float32-tolerances means
-    # ~1e-11 relative in float64.
-    limit = 0.15 if dtype == "float32" else 1e3
-    if drift > limit:
-        problems.append(f"float32/float64 drift uses {drift:.3g} of the float32 tolerance "
-                        f"(limit {limit})")
-    if not acc_same:
-        problems.append("float32 and float64 disagree on an accuracy")
+    if dtype == "float32":
+        if d32 > 0.2:
+            problems.append(f"float32/float64 drift uses {d32:.3g} of the float32 tolerance")
+        if not same_decisions(r32, r64):
+            problems.append("float32 and float64 disagree on an accuracy or plateau decision")
+    else:
+        if d64 > 0.1:
+            problems.append(f"a 1e-14 perturbation uses {d64:.3g} of the float64 tolerance")
+        if not same_decisions(r64p, r64):
+            problems.append("a 1e-14 perturbation changes an accuracy or plateau decision")
     if run.plateau_reductions < case.min_plateau_reductions:
         problems.append(f"plateau reduced {run.plateau_reductions} times, "
                         f"want >= {case.min_plateau_reductions}")
-    if r32.plateau_reductions != r64.plateau_reductions:
-        problems.append("float32 and float64 disagree on the plateau reductions")
     margin_min = 1e-4 if dtype == "float32" else 1e-8
     if not math.isinf(run.plateau_margin) and run.plateau_margin < margin_min:
         problems.append(f"a plateau decision is on a knife edge ({run.plateau_margin:.3g})")
-    if not math.isinf(run.logit_margin) and run.logit_margin < (1e-4 if dtype == "float32"
-                                                               else 1e-8):
+    if not math.isinf(run.logit_margin) and run.logit_margin < margin_min:
         problems.append(f"an accuracy decision is on a knife edge ({run.logit_margin:.3g})")
+    clip = case.train.get("clip", {})
+    if clip and run.clip_fraction == 0:
+        problems.append("clipping never triggered")
     if case.min_clip_fraction and not (case.min_clip_fraction <= run.clip_fraction < 1.0):
-        problems.append(f"clipping triggered on {run.clip_fraction:.0%} of steps, want between "
+        what = "elements" if "value" in clip else "steps"
+        problems.append(f"clipping triggered on {run.clip_fraction:.0%} of {what}, want between "
                         f"{case.min_clip_fraction:.0%} and 100% (exclusive)")
     if not all(np.isfinite(v).all() for v in run.final.values()):
         problems.append("non-finite final weights")
-    if "norm" in case.train.get("clip", {}) or "value" in case.train.get("clip", {}):
-        if run.clip_fraction == 0:
-            problems.append("clipping never triggered")
     diag["problems"] = problems
     return diag
 
@@ -821,7 +850,7 @@ def main() -> int:
     only = set(sys.argv[1:])
     OUT.mkdir(parents=True, exist_ok=True)
     failed = []
-    print(f"{'case':34s} {'dtype':7s} {'drift':>8s} {'clip':>5s} {'plat':>4s} "
+    print(f"{'case':34s} {'dtype':7s} {'f32drift':>8s} {'f64pert':>8s} {'clip':>5s} {'plat':>4s} "
           f"{'p.margin':>9s} {'l.margin':>9s}  problems")
     for case in CASES:
         if only and case.name not in only:
@@ -838,11 +867,12 @@ def main() -> int:
         init = initial_state(case, cfg, x_train.shape[1], out_units)
         r64 = train_twin(cfg, data, init, torch.float64)
         r32 = train_twin(cfg, data, init, torch.float32)
+        r64p = train_twin(cfg, data, init, torch.float64, perturb=1e-14)
         dtype = case.train["dtype"]
         run = r64 if dtype == "float64" else r32
-        diag = check_case(case, run, r32, r64)
+        diag = check_case(case, run, r32, r64, r64p)
         pm, lm = diag["plateau_margin"], diag["logit_margin"]
-        print(f"{case.name:34s} {dtype:7s} {diag['f32_vs_f64_tolerance_usage']:8.3g} "
+        print(f"{case.name:34s} {dtype:7s} {diag['f32_drift']:8.3g} {diag['f64_perturbation']:8.3g} "
               f"{run.clip_fraction:5.2f} {run.plateau_reductions:4d} "
               f"{'-' if pm is None else f'{pm:9.2g}':>9s} {'-' if lm is None else f'{lm:9.2g}':>9s}"
               f"  {'; '.join(diag['problems'])}")

@@ -46,7 +46,8 @@ def _read_text(p: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(f"CSV file is not UTF-8 text: {p} (bad byte at offset {exc.start})") from None
+        raise DataError(f"CSV file is not UTF-8 text: {p} (bad byte at offset "
+                        f"{exc.start})") from None
 
 
 def _is_number(cell: str) -> bool:
@@ -77,7 +78,8 @@ def _rows(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]
     except csv.Error as exc:
         raise DataError(f"{name} line {reader.line_num}: not valid CSV ({exc})") from None
     if header is None:
-        raise DataError(f"CSV file is empty: {name}; a header row and at least 2 data rows are needed")
+        raise DataError(f"CSV file is empty: {name}; a header row and at least 2 data rows "
+                        f"are needed")
     return header, rows
 
 
@@ -129,9 +131,14 @@ def _target(cells: list[str], lines: list[int], col: str, task: str | None,
         if not cell:
             raise DataError(f"{name} line {line}, target column {col!r} is empty; missing "
                             f"values are not supported")
-    numeric = all(_is_number(c) for c in cells)
+    try:
+        values = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
+        numeric = True
+    except ValueError:
+        numeric = False
     if numeric:
-        values = _parse_column(cells, lines, col, name)
+        if not np.isfinite(values).all():
+            _parse_column(cells, lines, col, name)  # raises, naming the line
         uniq, index = np.unique(values, return_inverse=True)
         if task is None:
             integer = bool(np.all(values == np.round(values)))

@@ -249,6 +249,7 @@ class Trainer:
             return self.model.decision(x)
         return self.model.forward(x, training=False)
 
+    @np.errstate(all="ignore")
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probabilities (n, K) for classification (binary: [1 - p, p]); predictions (n, T)
         for regression. A perceptron gives hard 0/1 probabilities."""
@@ -262,6 +263,30 @@ class Trainer:
         if self.loss_name == "cross_entropy":
             return losses.softmax(z)
         return z
+
+    def predict_grid(self, resolution: int = 64, inputs: tuple[int, int] = (0, 1),
+                     bounds: tuple[float, float, float, float] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Predictions over a resolution x resolution grid of two raw inputs, for the
+        decision-region plot; the other inputs are held at their training mean.
+
+        Returns (x values (r,), y values (r,), outputs (r, r, K)) with outputs[j, i] at
+        (x[i], y[j]); bounds default to the data's range padded by 5%. One batched pass.
+        """
+        ds = self.dataset
+        raw = np.concatenate([ds.raw_train, ds.raw_test])
+        a, b = inputs
+        if bounds is None:
+            lo, hi = raw[:, [a, b]].min(axis=0), raw[:, [a, b]].max(axis=0)
+            pad = 0.05 * np.maximum(hi - lo, 1e-9)
+            bounds = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+        xs = np.linspace(bounds[0], bounds[1], resolution)
+        ys = np.linspace(bounds[2], bounds[3], resolution)
+        gx, gy = np.meshgrid(xs, ys)
+        points = np.repeat(ds.raw_train.mean(axis=0, keepdims=True), gx.size, axis=0)
+        points[:, a], points[:, b] = gx.ravel(), gy.ravel()
+        out = self.predict(ds.preprocess(points))
+        return xs, ys, out.reshape(resolution, resolution, -1)
 
     def _metrics(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         if self.perceptron:
