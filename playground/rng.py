@@ -6,7 +6,7 @@ data, and turning shuffling off does not change the initial weights.
 ========  ==================================================================================
 stream    what it draws, in order
 ========  ==================================================================================
-X
+data      the 2-D generators' points and noise, then ``permutation(n)`` to mix the classes
 split     ``permutation(n)``; the first round(n * test_fraction) indices are the test set
 init      each dense layer's weight then bias, input to output, then the output layer
 shuffle   ``permutation(n_train)`` at the start of each epoch when ``train.shuffle`` is true
