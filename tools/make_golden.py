@@ -47,7 +47,7 @@ import json
 import math
 import sys
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +89,10 @@ class Case:
     train: dict[str, Any]             # the config's train section (sparse, as a user writes it)
     seed: int = 0
     init_seed: int = 0
-    # Bounds on the diagnostics (see check_case); None means the default for the dtype.
+    # What the case must exercise (see check_case): at least this many plateau reductions;
+    # clipping on at least this fraction of the steps (norm) or gradient elements (value), not all.
     min_plateau_reductions: int = 0
     min_clip_fraction: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def D(kind: str, n_train: int, n_test: int, features: int, seed: int, **kw) -> dict[str, Any]:
@@ -246,10 +246,10 @@ CASES: list[Case] = [
            schedule={"name": "plateau", "factor": 0.5, "patience": 1}),
          seed=36, init_seed=26, min_plateau_reductions=2),
     Case("schedule_plateau_train", "ReduceLROnPlateau on the train loss (no test split), "
-         "patience 0, threshold 0.01, min_lr 0.02",
+         "patience 0, threshold 0.05, min_lr 0.02",
          D("binary", 30, 0, 2, 27, noise=0.8), [dense(6, "tanh")],
          T(25, 5, {"name": "sgd", "lr": 0.8, "momentum": 0.5},
-           schedule={"name": "plateau", "factor": 0.3, "patience": 0, "threshold": 0.01,
+           schedule={"name": "plateau", "factor": 0.3, "patience": 0, "threshold": 0.05,
                      "min_lr": 0.02}),
          seed=37, init_seed=27, min_plateau_reductions=2),
     Case("schedule_plateau_f32", "ReduceLROnPlateau defaults but patience 2, float32",
@@ -266,7 +266,7 @@ CASES: list[Case] = [
          D("multiclass", 36, 12, 4, 30, classes=3), [dense(6, "relu")],
          T(20, 12, {"name": "adam", "lr": 0.01}, loss="cross_entropy"), seed=40, init_seed=30),
     Case("loss_ce_4_f32", "cross_entropy, 4 classes, float32",
-         D("multiclass", 40, 12, 3, 31, classes=4), [dense(7, "tanh")],
+         D("multiclass", 40, 12, 3, 231, classes=4), [dense(7, "tanh")],
          T(12, 10, {"name": "adam", "lr": 0.01}, dtype=F32, loss="cross_entropy"),
          seed=41, init_seed=31),
     Case("loss_ce_binary", "cross_entropy on 2 classes: 2 output units",
@@ -326,14 +326,14 @@ CASES: list[Case] = [
     # --- batchnorm ---------------------------------------------------------------------------
     Case("bn_middle", "batchnorm between two dense layers; short last batch (36 = 4*8 + 4); "
          "eval-mode evaluation uses the running stats",
-         D("binary", 36, 12, 3, 45), [dense(6, "relu"), bn(), dense(5, "tanh")],
-         T(20, 8, {"name": "sgd", "lr": 0.05, "momentum": 0.9}), seed=55, init_seed=45),
-    Case("bn_options", "batchnorm momentum 0.3 eps 1e-3 after an activation layer; second BN "
+         D("binary", 36, 12, 3, 45), [dense(6, "tanh"), bn(), dense(5, "relu")],
+         T(20, 8, {"name": "sgd", "lr": 0.05, "momentum": 0.9}), seed=55, init_seed=145),
+    Case("bn_options", "batchnorm momentum 0.3 eps 1e-3 after a sigmoid layer; second BN "
          "with momentum 0.01; shuffled",
          D("multiclass", 40, 12, 3, 46, classes=3),
-         [dense(6), act("elu"), bn(momentum=0.3, eps=1e-3), dense(5, "tanh"),
+         [dense(6), act("sigmoid"), bn(momentum=0.3, eps=1e-3), dense(5, "tanh"),
           bn(momentum=0.01)],
-         T(20, 10, {"name": "adam", "lr": 0.01}, shuffle=True), seed=56, init_seed=46),
+         T(20, 10, {"name": "adam", "lr": 0.01}, shuffle=True), seed=56, init_seed=246),
     Case("bn_input", "batchnorm as the first layer (normalizes the inputs), momentum 0.9, "
          "full batch",
          D("regression", 30, 10, 3, 47, targets=1, scale=3.0), [bn(momentum=0.9), dense(6, "tanh")],
@@ -341,7 +341,7 @@ CASES: list[Case] = [
     Case("bn_f32", "batchnorm in the middle, float32, shuffled, batch 12",
          D("binary", 36, 12, 3, 48), [dense(6, "relu"), bn(), dense(5, "tanh")],
          T(12, 12, {"name": "sgd", "lr": 0.05, "momentum": 0.9}, dtype=F32, shuffle=True),
-         seed=58, init_seed=48),
+         seed=58, init_seed=248),
 
     # --- dropout -----------------------------------------------------------------------------
     Case("dropout_single", "dropout 0.3 after a dense relu; shuffled; masks replayed from "
@@ -383,13 +383,13 @@ CASES: list[Case] = [
          T(20, 10, {"name": "sgd", "lr": 0.2, "momentum": 0.5}, clip={"norm": 0.3},
            regularization={"kind": "l2", "rate": 0.01}),
          seed=66, init_seed=56, min_clip_fraction=0.2),
-    Case("clip_value", "clip_grad_value_ 0.05",
+    Case("clip_value", "clip_grad_value_ 0.04",
          D("multiclass", 36, 12, 3, 57, classes=3), [dense(6, "relu")],
-         T(20, 12, {"name": "sgd", "lr": 0.2, "momentum": 0.5}, clip={"value": 0.05}),
+         T(20, 12, {"name": "sgd", "lr": 0.2, "momentum": 0.5}, clip={"value": 0.04}),
          seed=67, init_seed=57, min_clip_fraction=0.2),
-    Case("clip_norm_f32", "clip_grad_norm_ 0.2, float32",
+    Case("clip_norm_f32", "clip_grad_norm_ 1.2, float32",
          D("regression", 30, 10, 3, 58, targets=2), [dense(6, "tanh")],
-         T(10, 10, {"name": "adam", "lr": 0.01}, dtype=F32, clip={"norm": 0.2}),
+         T(10, 10, {"name": "adam", "lr": 0.01}, dtype=F32, clip={"norm": 1.2}),
          seed=68, init_seed=58, min_clip_fraction=0.2),
     Case("clip_value_f32", "clip_grad_value_ 0.02, float32, L1",
          D("binary", 30, 10, 2, 59), [dense(6, "tanh")],
@@ -419,13 +419,13 @@ CASES: list[Case] = [
          [dense(16, "relu"), dense(8, "relu")],
          T(30, 16, {"name": "adam", "lr": 0.01}, dtype=F32, shuffle=True,
            schedule={"name": "plateau", "factor": 0.5, "patience": 5}, clip={"norm": 1.0}),
-         seed=42, init_seed=64),
+         seed=42, init_seed=68),
     Case("iris_notebook_f64", "the notebook's Iris MLP in float64",
          D("multiclass", 48, 12, 4, 64, classes=3),
          [dense(16, "relu"), dense(8, "relu")],
          T(30, 16, {"name": "adam", "lr": 0.01}, dtype=F64, shuffle=True,
            schedule={"name": "plateau", "factor": 0.5, "patience": 5}, clip={"norm": 1.0}),
-         seed=42, init_seed=64),
+         seed=42, init_seed=68),
 
     # --- everything at once --------------------------------------------------------------------
     Case("kitchen_sink", "BN + dropout + L2 + clip norm + cosine + rmsprop centered momentum, "
@@ -444,7 +444,7 @@ CASES: list[Case] = [
                     "weight_decay": 0.001},
            dtype=F32, shuffle=True, schedule={"name": "step", "step_size": 3, "gamma": 0.5},
            regularization={"kind": "l1", "rate": 0.002}, clip={"value": 0.1}),
-         seed=76, init_seed=66),
+         seed=76, init_seed=266),
     Case("long_run", "40 epochs, two hidden layers, adam + exponential, shuffled",
          D("binary", 40, 20, 3, 67), [dense(6, "tanh"), dense(4, "tanh")],
          T(40, 8, {"name": "adam", "lr": 0.01}, shuffle=True,
@@ -493,7 +493,7 @@ def make_data(spec: dict[str, Any]) -> tuple[np.ndarray, ...]:
 # ---------------------------------------------------------------------------------------------
 # config
 
-def make_config(case: Case, x_train, y_train, x_test) -> dict[str, Any]:
+def make_config(case: Case, x_train: np.ndarray, x_test: np.ndarray) -> dict[str, Any]:
     n_train, n_test = len(x_train), len(x_test)
     task = "regression" if case.data["kind"] == "regression" else "classification"
     return {
@@ -830,7 +830,7 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for key in sorted(arrays):
-            arr = np.ascontiguousarray(arrays[key])
+            arr = np.asarray(arrays[key])  # (ascontiguousarray would make 0-d arrays 1-d)
             assert arr.dtype != object, key
             member = io.BytesIO()
             np.lib.format.write_array(member, arr, allow_pickle=False)
@@ -856,7 +856,7 @@ def main() -> int:
         if only and case.name not in only:
             continue
         data = make_data(case.data)
-        cfg = make_config(case, data[0], data[1], data[2])
+        cfg = make_config(case, data[0], data[2])
         RunConfig.from_dict(json.loads(json.dumps(cfg)))  # valid for the engine too
         x_train, y_train = data[0], data[1]
         task = cfg["data"]["task"]
