@@ -593,7 +593,7 @@ def load(path: str | os.PathLike) -> RunConfig:
     """Read a config file; errors name the file's problem in one line."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except IsADirectoryError:
