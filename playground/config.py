@@ -33,7 +33,11 @@ MAX_UNITS = 100_000
 
 
 def _fmt(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, str) else repr(value)
+    """A value as the JSON it came from (null, true, "text"), for error messages."""
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _choices(values) -> str:
@@ -410,7 +414,8 @@ class ScheduleConfig:
             if key not in defaults:
                 raise ConfigError(f"{p}.{key} is not an option of {self.name}; allowed: "
                                   f"{_choices(['name', *defaults])}")
-        merged = {k: (None if given.get(k, d) is None else _check_option(p, k, given.get(k, d), d))
+        merged = {k: (None if k == "t_max" and given.get(k, d) is None
+                      else _check_option(p, k, given.get(k, d), d))
                   for k, d in defaults.items()}
         _set(self, "options", tuple(merged.items()))
 

@@ -198,3 +198,12 @@ def test_entry_point_in_a_real_process(argv, expected, tmp_path):
 def test_plain_playground_prints_usage(capsys):
     status, out, _ = run([], capsys)
     assert status == 0 and "playground train CONFIG" in out
+
+
+def test_exports_get_ordinary_file_permissions(tmp_path, capsys):
+    import os
+    out_path = tmp_path / "w.npz"
+    run(["train", write_config(tmp_path), "--epochs", 0, "--export", out_path], capsys)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out_path.stat().st_mode & 0o777 == 0o666 & ~umask

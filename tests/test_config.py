@@ -204,3 +204,17 @@ def test_load_names_the_file(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(ConfigError, match="not UTF-8"):
         cfgmod.load(binary)
+
+
+@pytest.mark.parametrize("schedule,message", [
+    ({"name": "step", "gamma": None}, "train.schedule.gamma must be a number, got null"),
+    ({"name": "plateau", "patience": None}, "train.schedule.patience must be an integer, got null"),
+])
+def test_null_options_are_refused(schedule, message):
+    with pytest.raises(ConfigError, match=message):
+        RunConfig.from_dict({**MINIMAL, "train": {"schedule": schedule}})
+
+
+def test_cosine_t_max_may_be_null_for_the_runs_epochs():
+    cfg = RunConfig.from_dict({**MINIMAL, "train": {"schedule": {"name": "cosine", "t_max": None}}})
+    assert cfg.train.schedule.option("t_max") is None

@@ -151,3 +151,18 @@ def test_predict_grid_matches_pointwise_predictions():
     np.testing.assert_allclose(out[7, 3], t.predict(t.dataset.preprocess(raw))[0], rtol=1e-6)
     raw_all = np.concatenate([t.dataset.raw_train, t.dataset.raw_test])
     assert xs[0] < raw_all[:, 0].min() and xs[-1] > raw_all[:, 0].max()
+
+
+def test_batchnorm_starts_as_identity_scale():
+    t = trainer(STACK, batch_size=8)
+    state = t.state_dict()
+    np.testing.assert_array_equal(state["2.weight"], np.ones(6))   # gamma = 1, as BatchNorm1d
+    np.testing.assert_array_equal(state["2.bias"], np.zeros(6))
+    np.testing.assert_array_equal(state["2.running_var"], np.ones(6))
+
+
+def test_batchnorm_network_learns():
+    layers = [{"type": "dense", "units": 16, "activation": "relu"}, {"type": "batchnorm"}]
+    t = trainer(layers, blobs(n=120, k=3), optimizer={"name": "adam", "lr": 0.05}, batch_size=16)
+    t.run_epochs(30)
+    assert t.evaluate().train_accuracy > 0.9

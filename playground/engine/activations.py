@@ -42,30 +42,56 @@ def _sigmoid(x):
     return e / (1.0 + e)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def act(code, x):
+    """f(x) for one value; shared by the array kernels and the fused training kernel."""
+    if code == 0:
+        return x
+    if code == 1:
+        return _sigmoid(x)
+    if code == 2:
+        return math.tanh(x)
+    if code == 3:
+        return x if (x > 0 or x != x) else 0.0  # NaN passes, as in torch.relu
+    if code == 4:
+        return x if x > 0 else LEAKY_SLOPE * x
+    if code == 5:
+        return x if x > 0 else math.expm1(x)
+    if code == 6:
+        return 0.5 * x * (1.0 + math.erf(x * _INV_SQRT2))
+    return x * _sigmoid(x)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def act_grad(code, x, y, g):
+    """g * f'(x) for one value, given y = f(x)."""
+    if code == 0:
+        return g
+    if code == 1:
+        return g * (1.0 - y) * y
+    if code == 2:
+        return g * (1.0 - y * y)
+    if code == 3:
+        return g if x > 0 else 0.0
+    if code == 4:
+        return g if x > 0 else g * LEAKY_SLOPE
+    if code == 5:
+        return g if x > 0 else g * math.exp(x)
+    if code == 6:
+        cdf = 0.5 * (1.0 + math.erf(x * _INV_SQRT2))
+        pdf = math.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return g * (cdf + x * pdf)
+    s = _sigmoid(x)
+    return g * s * (1.0 + x * (1.0 - s))
+
+
 @numba.njit(cache=True, nogil=True)
 def activation_forward(code: int, z: np.ndarray, out: np.ndarray) -> None:
     """out = f(z), elementwise over C-contiguous arrays of equal shape (out may be z)."""
     zf = z.reshape(-1)
     of = out.reshape(-1)
     for i in range(zf.size):
-        x = zf[i]
-        if code == 0:
-            y = x
-        elif code == 1:
-            y = _sigmoid(x)
-        elif code == 2:
-            y = math.tanh(x)
-        elif code == 3:
-            y = x if (x > 0 or x != x) else 0.0  # NaN passes through, as in torch.relu
-        elif code == 4:
-            y = x if x > 0 else LEAKY_SLOPE * x
-        elif code == 5:
-            y = x if x > 0 else math.expm1(x)
-        elif code == 6:
-            y = 0.5 * x * (1.0 + math.erf(x * _INV_SQRT2))
-        else:
-            y = x * _sigmoid(x)
-        of[i] = y
+        of[i] = act(code, zf[i])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -77,30 +103,7 @@ def activation_backward(code: int, z: np.ndarray, a: np.ndarray, grad_out: np.nd
     gf = grad_out.reshape(-1)
     rf = grad_in.reshape(-1)
     for i in range(zf.size):
-        x = zf[i]
-        g = gf[i]
-        if code == 0:
-            d = g
-        elif code == 1:
-            y = af[i]
-            d = g * (1.0 - y) * y
-        elif code == 2:
-            y = af[i]
-            d = g * (1.0 - y * y)
-        elif code == 3:
-            d = g if x > 0 else 0.0
-        elif code == 4:
-            d = g if x > 0 else g * LEAKY_SLOPE
-        elif code == 5:
-            d = g if x > 0 else g * math.exp(x)
-        elif code == 6:
-            cdf = 0.5 * (1.0 + math.erf(x * _INV_SQRT2))
-            pdf = math.exp(-0.5 * x * x) * _INV_SQRT_2PI
-            d = g * (cdf + x * pdf)
-        else:
-            s = _sigmoid(x)
-            d = g * s * (1.0 + x * (1.0 - s))
-        rf[i] = d
+        rf[i] = act_grad(code, zf[i], af[i], gf[i])
 
 
 def apply(name: str, z: np.ndarray) -> np.ndarray:

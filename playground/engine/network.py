@@ -69,6 +69,8 @@ class Network:
             sl = slice(offset, offset + n)
             setattr(module, name, self.params[sl].reshape(shape))
             setattr(module, "grad_" + name, self.grads[sl].reshape(shape))
+            if module.kind == "batchnorm" and name == "weight":
+                module.weight[...] = 1.0  # gamma starts at 1, as BatchNorm1d
             if module.kind == "linear" and name == "weight":
                 self.weight_slices.append(sl)
             self.param_slices[f"{self.modules.index(module)}.{name}"] = sl
