@@ -52,6 +52,7 @@ class Network:
         self.modules.append(out)
         inits.append((out, model.output_init, "zeros"))
         self._allocate()
+        self._build_plan()
         for lin, weight_init, bias_spec in inits:
             lin.weight[...] = init_weight(weight_init, rng, lin.n_out, lin.n_in)
             lin.bias[...] = init_bias(bias_spec, rng, lin.n_out)
@@ -75,6 +76,39 @@ class Network:
                 self.weight_slices.append(sl)
             self.param_slices[f"{self.modules.index(module)}.{name}"] = sl
             offset += n
+
+    def _build_plan(self) -> None:
+        """The integer description the fused kernels run (see ``kernels``), and one flat
+        buffer for the batchnorm running statistics, which the modules view."""
+        from playground.engine import kernels
+        bns = [m for m in self.modules if m.kind == "batchnorm"]
+        self.stats = np.zeros(sum(2 * m.n for m in bns), self.dtype)
+        plan = np.zeros((len(self.modules), 6), np.int64)
+        fplan = np.zeros((len(self.modules), 3), np.float64)
+        width, stat = self.n_inputs, 0
+        offsets = {id(m): self.param_slices[f"{i}.weight"].start
+                   for i, m in enumerate(self.modules) if m.param_shapes}
+        kinds = {"linear": kernels.LINEAR, "activation": kernels.ACTIVATION,
+                 "batchnorm": kernels.BATCHNORM, "dropout": kernels.DROPOUT}
+        for i, m in enumerate(self.modules):
+            out = m.n_out if m.kind == "linear" else width
+            plan[i] = (kinds[m.kind], width, out, offsets.get(id(m), 0),
+                       getattr(m, "code", 0), stat)
+            if m.kind == "batchnorm":
+                m.running_mean = self.stats[stat:stat + m.n]
+                m.running_var = self.stats[stat + m.n:stat + 2 * m.n]
+                m.running_var[...] = 1.0
+                fplan[i, 1:] = (m.momentum, m.eps)
+                stat += 2 * m.n
+            elif m.kind == "dropout":
+                fplan[i, 0] = m.p
+            width = out
+        self.plan, self.fplan = plan, fplan
+        self.weight_ranges = np.array([[sl.start, sl.stop] for sl in self.weight_slices],
+                                      np.int64).reshape(-1, 2)
+        self.batchnorms = bns
+        self.dropout_width = sum(int(plan[i, 2]) for i, m in enumerate(self.modules)
+                                 if m.kind == "dropout")
 
     @property
     def n_params(self) -> int:

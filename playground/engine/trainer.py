@@ -24,12 +24,18 @@ import numpy as np
 from playground import rng as rng_streams
 from playground.config import BatchNormLayer, RunConfig
 from playground.data.dataset import Dataset
-from playground.engine import clipping, losses, regularization
+from playground.engine import clipping, kernels, losses, regularization
 from playground.engine.network import Network
 from playground.engine.optimizers import Optimizer
 from playground.engine.perceptron import Perceptron
 from playground.engine.schedulers import Scheduler
 from playground.errors import ConfigError
+
+#: Inside the fused kernel, a dense layer with at least this many weights multiplies through
+#: BLAS; smaller ones run as plain loops, where call overhead would dominate (see bench/).
+BLAS_MIN_WEIGHTS = 64 * 64
+BACKENDS = ("auto", "loops", "blas", "numpy")
+_NO_UNIFORMS = np.zeros(0)
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ class Trainer:
     """config + data + network + optimizer + schedule + history, with stepping and evaluation."""
 
     def __init__(self, config: RunConfig, dataset: Dataset | None = None,
-                 base_dir: str | Path | None = None) -> None:
+                 base_dir: str | Path | None = None, backend: str = "auto") -> None:
         if dataset is None:
             from playground.data import load_dataset
             dataset = load_dataset(config.data, config.seed, base_dir)
@@ -63,6 +69,9 @@ class Trainer:
         self.x_test = np.ascontiguousarray(dataset.x_test, dtype=self.dtype)
         self.y_train = self._targets(dataset.y_train)
         self.y_test = self._targets(dataset.y_test)
+        # the fused kernel takes float and integer targets separately (one is a placeholder)
+        self._yf = self.y_train if self.y_train.dtype == self.dtype else np.zeros((1, 1), self.dtype)
+        self._yi = self.y_train if self.y_train.dtype == np.int64 else np.zeros(1, np.int64)
         self.n_train = self.x_train.shape[0]
         train = config.train
         bs = train.batch_size
@@ -77,6 +86,7 @@ class Trainer:
             n_out = losses.output_units(self.loss_name, dataset.n_classes, dataset.n_targets)
             self.model = Network(config.model, dataset.n_features, n_out, self.dtype,
                                  streams["init"])
+        self.backend = self._choose_backend(backend)
         self.optimizer = Optimizer(train.optimizer.name, dict(train.optimizer.options),
                                    getattr(self.model, "n_params", 0), self.dtype)
         self.lr = float(train.optimizer.lr)
@@ -111,6 +121,17 @@ class Trainer:
             raise ConfigError(f"train.loss bce needs 2 classes; the data has {ds.n_classes} "
                               "(use cross_entropy or auto)")
         return name
+
+    def _choose_backend(self, backend: str) -> str:
+        """'fused': one Numba call per run of batches, each dense layer as loops or BLAS by its
+        size (``auto``), or all loops / all BLAS (``loops``, ``blas``: for tests and bench/);
+        'numpy': the reference NumPy path, one Python call per operation."""
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        self.blas_min = {"loops": 2**62, "blas": 0}.get(backend, BLAS_MIN_WEIGHTS)
+        if self.perceptron:
+            return "perceptron"
+        return "numpy" if backend == "numpy" else "fused"
 
     def _check_batchnorm(self) -> None:
         if not any(isinstance(layer, BatchNormLayer) for layer in self.config.model.layers):
@@ -165,42 +186,47 @@ class Trainer:
     def step_batch(self) -> float:
         """One optimizer step on the next batch (one sample for a perceptron); returns the
         batch's loss (the number of mistakes for a perceptron). Ends the epoch after its last batch."""
+        return self._train(1)
+
+    def step_epoch(self) -> dict[str, Any]:
+        """Finish the current epoch (all of it, from its start); returns its history record."""
+        self._train(None)
+        return self.history[-1]
+
+    def run_epochs(self, n: int) -> None:
+        for _ in range(n):
+            self._train(None)
+
+    def run_steps(self, n: int) -> None:
+        """n batch steps (samples, for a perceptron), across epoch ends."""
+        while n > 0:
+            k = min(n, self._remaining_batches())
+            self._train(k)
+            n -= k
+
+    def _remaining_batches(self) -> int:
+        pos = 0 if self._order is None else self._pos
+        return -(-(self.n_train - pos) // self.batch_size)
+
+    def _train(self, n_batches: int | None) -> float:
+        """Train the next n_batches of the current epoch (None: the rest of it); end the
+        epoch after its last batch. Returns the last batch's loss."""
         if self._order is None:
             self._begin_epoch()
+        remaining = self._remaining_batches()
+        n = remaining if n_batches is None else min(n_batches, remaining)
         start = self._pos
-        stop = min(start + self.batch_size, self.n_train)
-        value = self._train_range(start, stop)
+        stop = min(start + n * self.batch_size, self.n_train)
+        value = self._train_range(start, stop, n)
         self._pos = stop
         if stop == self.n_train:
             self._end_epoch()
         return value
 
-    def step_epoch(self) -> dict[str, Any]:
-        """Finish the current epoch (all of it, from its start); returns its history record."""
-        if self._order is None:
-            self._begin_epoch()
-        if self.perceptron:
-            self._train_range(self._pos, self.n_train)
-            self._pos = self.n_train
-            self._end_epoch()
-        else:
-            while self._order is not None:
-                self.step_batch()
-        return self.history[-1]
-
-    def run_epochs(self, n: int) -> None:
-        for _ in range(n):
-            self.step_epoch()
-
-    def run_steps(self, n: int) -> None:
-        for _ in range(n):
-            self.step_batch()
-
     @np.errstate(all="ignore")  # a diverging run shows up as a NaN loss, not warnings
-    def _train_range(self, start: int, stop: int) -> float:
-        idx = self._order[start:stop]
-        self.steps += stop - start if self.perceptron else 1
+    def _train_range(self, start: int, stop: int, n_batches: int) -> float:
         if self.perceptron:
+            self.steps += stop - start
             mistakes, last = self.model.train(self.x_train, self._perceptron_targets,
                                               self._order, start, stop, self.lr)
             count = int(mistakes.max())
@@ -208,6 +234,37 @@ class Trainer:
             if last >= 0:
                 self.last_mistake = int(self._order[last])
             return float(count)
+        self.steps += n_batches
+        if self.backend == "fused":
+            return self._train_fused(start, stop, n_batches)
+        loss = math.nan
+        for lo in range(start, stop, self.batch_size):
+            loss = self._train_numpy(self._order[lo:min(lo + self.batch_size, stop)])
+        return loss
+
+    def _train_fused(self, start: int, stop: int, n_batches: int) -> float:
+        net, train, opt = self.model, self.config.train, self.optimizer
+        uniforms = (self._dropout_rng.random((stop - start) * net.dropout_width)
+                    if net.dropout_width else _NO_UNIFORMS)
+        hyper = opt.hyper(self.lr)
+        hyper[11:13] = (kernels.REG_CODES[train.regularization.kind], train.regularization.rate)
+        if train.clip.norm is not None:
+            hyper[13:15] = (kernels.CLIP_CODES["norm"], train.clip.norm)
+        elif train.clip.value is not None:
+            hyper[13:15] = (kernels.CLIP_CODES["value"], train.clip.value)
+        buf0, buf1, buf2, first = opt.kernel_state()
+        losses_out = np.empty(n_batches)
+        opt.steps = kernels.train_batches(
+            net.plan, net.fplan, net.params, net.grads, net.stats, self.x_train, self._yf,
+            self._yi, self._order, start, n_batches, self.batch_size,
+            kernels.LOSS_CODES[self.loss_name], hyper, kernels.OPT_CODES[opt.name],
+            buf0, buf1, buf2, opt.steps, first, net.weight_ranges, uniforms, losses_out,
+            self.blas_min)
+        for bn in net.batchnorms:
+            bn.num_batches_tracked = np.int64(bn.num_batches_tracked + n_batches)
+        return float(losses_out[-1])
+
+    def _train_numpy(self, idx: np.ndarray) -> float:
         net = self.model
         x, y = self.x_train[idx], self.y_train[idx]
         logits = net.forward(x, training=True, rng=self._dropout_rng)
@@ -247,6 +304,12 @@ class Trainer:
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if self.perceptron:
             return self.model.decision(x)
+        if self.backend == "fused":
+            net = self.model
+            out = np.empty((x.shape[0], net.n_outputs), self.dtype)
+            kernels.forward_eval(net.plan, net.fplan, net.params, net.stats, x, out,
+                                 self.blas_min)
+            return out
         return self.model.forward(x, training=False)
 
     @np.errstate(all="ignore")
@@ -293,6 +356,13 @@ class Trainer:
             pred = self.model.predict(x)
             acc = float(np.mean(pred == self.dataset_labels(y)))
             return 1.0 - acc, acc
+        if self.backend == "fused":
+            net = self.model
+            yf = y if y.dtype == self.dtype else np.zeros((1, 1), self.dtype)
+            yi = y if y.dtype == np.int64 else np.zeros(1, np.int64)
+            loss, acc = kernels.evaluate(net.plan, net.fplan, net.params, net.stats, x, yf, yi,
+                                         kernels.LOSS_CODES[self.loss_name], self.blas_min)
+            return float(loss), (None if acc < 0 else float(acc))
         z = self.logits(x)
         loss, _ = losses.LOSS_FUNCTIONS[self.loss_name](z, y)
         if self.loss_name == "bce":

@@ -1,0 +1,422 @@
+"""Fused Numba kernels: many whole training steps in one call, for playground-sized networks.
+
+Small networks are latency-bound: PyTorch (and a NumPy loop) pay microseconds of overhead per
+operation, so a step of a 2-8-8-1 network costs far more in dispatch than in arithmetic. Here
+one compiled call runs a run of batches end to end: gather the batch, forward, loss, backward,
+L1/L2, clipping and the optimizer update, over flat parameter buffers, with the network
+described by integer codes so the same few compiled kernels serve every configuration.
+
+The network is a ``plan``: one row per module, ``(kind, n_in, n_out, param_offset, code,
+stat_offset)``, and ``fplan`` rows ``(dropout p, batchnorm momentum, batchnorm eps)``.
+Kinds: LINEAR (``code`` unused), ACTIVATION (``code`` = activation code), BATCHNORM,
+DROPOUT. The math is the same as ``layers``/``losses``/``optimizers`` (the PyTorch-parity tests
+run through both); see those modules for the formulas.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from playground.engine.activations import JIT, _sigmoid, act_array, act_grad_array
+
+LINEAR, ACTIVATION, BATCHNORM, DROPOUT = 0, 1, 2, 3
+KIND, N_IN, N_OUT, P_OFF, CODE, S_OFF = range(6)
+LOSS_CODES = {"bce": 0, "cross_entropy": 1, "mse": 2}
+OPT_CODES = {"sgd": 0, "rmsprop": 1, "adam": 2, "adamw": 3}
+CLIP_CODES = {"none": 0, "norm": 1, "value": 2}
+REG_CODES = {"none": 0, "l1": 1, "l2": 2}
+# hyper: the step's scalars, in this order
+HYPER = ("lr", "momentum", "dampening", "nesterov", "weight_decay", "alpha", "eps", "centered",
+         "beta1", "beta2", "amsgrad", "reg_kind", "reg_rate", "clip_kind", "clip")
+
+_JIT = JIT  # reassociation lets LLVM vectorize the dot products (see activations.JIT)
+
+
+@numba.njit(**_JIT)
+def _offsets(plan, rows):
+    """Where each module's input sits in the activation buffer, and the aux buffer's offsets
+    (batchnorm xhat + invstd, dropout mask) for batches of ``rows``."""
+    m_count = plan.shape[0]
+    act_off = np.empty(m_count + 1, np.int64)
+    aux_off = np.zeros(m_count + 1, np.int64)
+    act_off[0] = 0
+    aux = 0
+    for m in range(m_count):
+        act_off[m + 1] = act_off[m] + rows * plan[m, N_IN]
+        aux_off[m] = aux
+        if plan[m, KIND] == BATCHNORM:
+            aux += rows * plan[m, N_OUT] + plan[m, N_OUT]
+        elif plan[m, KIND] == DROPOUT:
+            aux += rows * plan[m, N_OUT]
+    aux_off[m_count] = aux
+    total = act_off[m_count] + rows * plan[m_count - 1, N_OUT]
+    return act_off, aux_off, total
+
+
+@numba.njit(**_JIT)
+def _max_width(plan):
+    w = 1
+    for m in range(plan.shape[0]):
+        w = max(w, plan[m, N_IN], plan[m, N_OUT])
+    return w
+
+
+
+
+@numba.njit(**_JIT, inline="always")
+def _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, training,
+             uniforms, ucur, blas_min):
+    """Run every module on the b rows at acts[0:]; returns the uniforms cursor."""
+    for m in range(plan.shape[0]):
+        kind, ni, no = plan[m, KIND], plan[m, N_IN], plan[m, N_OUT]
+        a_in = acts[act_off[m]:act_off[m] + b * ni].reshape((b, ni))
+        a_out = acts[act_off[m + 1]:act_off[m + 1] + b * no].reshape((b, no))
+        po = plan[m, P_OFF]
+        if kind == LINEAR:
+            w = params[po:po + no * ni].reshape((no, ni))
+            bias = params[po + no * ni:po + no * ni + no]
+            if ni * no >= blas_min:  # FLOP-bound: BLAS, then the bias
+                np.dot(a_in, w.T, a_out)
+                for r in range(b):
+                    for o in range(no):
+                        a_out[r, o] += bias[o]
+            else:                    # latency-bound: plain loops, no call overhead
+                for r in range(b):
+                    for o in range(no):
+                        acc = 0.0
+                        for i in range(ni):
+                            acc += a_in[r, i] * w[o, i]
+                        a_out[r, o] = acc + bias[o]
+        elif kind == ACTIVATION:
+            act_array(plan[m, CODE], acts[act_off[m]:act_off[m] + b * ni],
+                      acts[act_off[m + 1]:act_off[m + 1] + b * no])
+        elif kind == BATCHNORM:
+            gamma = params[po:po + no]
+            beta = params[po + no:po + 2 * no]
+            so = plan[m, S_OFF]
+            eps = fplan[m, 2]
+            if not training:
+                for j in range(no):
+                    inv = 1.0 / math.sqrt(stats[so + no + j] + eps)
+                    mean = stats[so + j]
+                    for r in range(b):
+                        a_out[r, j] = (a_in[r, j] - mean) * inv * gamma[j] + beta[j]
+                continue
+            mom = fplan[m, 1]
+            xhat = aux[aux_off[m]:aux_off[m] + b * no].reshape((b, no))
+            invstd = aux[aux_off[m] + b * no:aux_off[m] + b * no + no]
+            for j in range(no):
+                mean = 0.0
+                for r in range(b):
+                    mean += a_in[r, j]
+                mean /= b
+                var = 0.0
+                for r in range(b):
+                    d = a_in[r, j] - mean
+                    var += d * d
+                var /= b
+                inv = 1.0 / math.sqrt(var + eps)
+                invstd[j] = inv
+                for r in range(b):
+                    xh = (a_in[r, j] - mean) * inv
+                    xhat[r, j] = xh
+                    a_out[r, j] = xh * gamma[j] + beta[j]
+                stats[so + j] = (1.0 - mom) * stats[so + j] + mom * mean
+                stats[so + no + j] = (1.0 - mom) * stats[so + no + j] + mom * (var * b / (b - 1))
+        else:  # DROPOUT
+            if not training:
+                a_out[:, :] = a_in
+                continue
+            p = fplan[m, 0]
+            scale = 1.0 / (1.0 - p)
+            mask = aux[aux_off[m]:aux_off[m] + b * no].reshape((b, no))
+            for r in range(b):
+                for j in range(no):
+                    k = scale if uniforms[ucur] >= p else 0.0
+                    ucur += 1
+                    mask[r, j] = k
+                    a_out[r, j] = a_in[r, j] * k
+    return ucur
+
+
+@numba.njit(**_JIT, inline="always")
+def _loss(loss_code, logits, rows, yf, yi, grad):
+    """Mean loss over the batch; grad = dL/dlogits. ``rows`` index the targets."""
+    b, k = logits.shape
+    total = 0.0
+    if loss_code == 0:
+        for r in range(b):
+            z = logits[r, 0]
+            y = yf[rows[r], 0]
+            total += max(z, 0.0) - z * y + math.log1p(math.exp(-abs(z)))
+            grad[r, 0] = (_sigmoid(z) - y) / b
+        return total / b
+    if loss_code == 1:
+        for r in range(b):
+            zmax = logits[r, 0]
+            for c in range(1, k):
+                zmax = max(zmax, logits[r, c])
+            se = 0.0
+            for c in range(k):
+                se += math.exp(logits[r, c] - zmax)
+            lse = math.log(se)
+            t = yi[rows[r]]
+            total += lse - (logits[r, t] - zmax)
+            for c in range(k):
+                grad[r, c] = math.exp(logits[r, c] - zmax - lse) / b
+            grad[r, t] -= 1.0 / b
+        return total / b
+    for r in range(b):
+        for c in range(k):
+            d = logits[r, c] - yf[rows[r], c]
+            total += d * d
+            grad[r, c] = 2.0 * d / (b * k)
+    return total / (b * k)
+
+
+@numba.njit(**_JIT, inline="always")
+def _backward(plan, params, grads, acts, aux, act_off, aux_off, b, g_a, g_b, blas_min):
+    """Fill grads from dL/dlogits in g_a (b, n_out of the last module)."""
+    cur_buf, other = g_a, g_b
+    for m in range(plan.shape[0] - 1, -1, -1):
+        kind, ni, no = plan[m, KIND], plan[m, N_IN], plan[m, N_OUT]
+        cur = cur_buf[:b * no].reshape((b, no))
+        nxt = other[:b * ni].reshape((b, ni))
+        a_in = acts[act_off[m]:act_off[m] + b * ni].reshape((b, ni))
+        po = plan[m, P_OFF]
+        if kind == LINEAR:
+            w = params[po:po + no * ni].reshape((no, ni))
+            gw = grads[po:po + no * ni].reshape((no, ni))
+            gb = grads[po + no * ni:po + no * ni + no]
+            gb[:] = 0.0
+            for r in range(b):
+                for o in range(no):
+                    gb[o] += cur[r, o]
+            if ni * no >= blas_min:
+                np.dot(cur.T, a_in, gw)
+                if m > 0:
+                    np.dot(cur, w, nxt)
+                cur_buf, other = other, cur_buf
+                continue
+            gw[:, :] = 0.0
+            for r in range(b):
+                for o in range(no):
+                    c = cur[r, o]
+                    for i in range(ni):
+                        gw[o, i] += c * a_in[r, i]
+            if m > 0:
+                for r in range(b):
+                    for i in range(ni):
+                        nxt[r, i] = 0.0
+                    for o in range(no):
+                        c = cur[r, o]
+                        for i in range(ni):
+                            nxt[r, i] += c * w[o, i]
+        elif kind == ACTIVATION:
+            act_grad_array(plan[m, CODE], acts[act_off[m]:act_off[m] + b * ni],
+                           acts[act_off[m + 1]:act_off[m + 1] + b * no],
+                           cur_buf[:b * no], other[:b * ni])
+        elif kind == BATCHNORM:
+            gamma = params[po:po + no]
+            xhat = aux[aux_off[m]:aux_off[m] + b * no].reshape((b, no))
+            invstd = aux[aux_off[m] + b * no:aux_off[m] + b * no + no]
+            for j in range(no):
+                sg = 0.0
+                sgx = 0.0
+                for r in range(b):
+                    sg += cur[r, j]
+                    sgx += cur[r, j] * xhat[r, j]
+                grads[po + j] = sgx
+                grads[po + no + j] = sg
+                k = gamma[j] * invstd[j] / b
+                for r in range(b):
+                    nxt[r, j] = k * (b * cur[r, j] - sg - xhat[r, j] * sgx)
+        else:
+            mask = aux[aux_off[m]:aux_off[m] + b * no].reshape((b, no))
+            for r in range(b):
+                for j in range(no):
+                    nxt[r, j] = cur[r, j] * mask[r, j]
+        cur_buf, other = other, cur_buf
+
+
+@numba.njit(**_JIT, inline="always")
+def _regularize_and_clip(params, grads, weight_ranges, hyper):
+    reg_kind, rate = hyper[11], hyper[12]
+    if reg_kind != 0 and rate != 0.0:
+        for q in range(weight_ranges.shape[0]):
+            for k in range(weight_ranges[q, 0], weight_ranges[q, 1]):
+                w = params[k]
+                if reg_kind == 2:
+                    grads[k] += rate * w
+                elif w > 0:
+                    grads[k] += rate
+                elif w < 0:
+                    grads[k] -= rate
+                elif w != w:
+                    grads[k] += w
+    clip_kind, c = hyper[13], hyper[14]
+    if clip_kind == 1:
+        total = 0.0
+        for k in range(grads.size):
+            total += grads[k] * grads[k]
+        coef = c / (math.sqrt(total) + 1e-6)
+        if not coef >= 1.0:
+            for k in range(grads.size):
+                grads[k] *= coef
+    elif clip_kind == 2:
+        for k in range(grads.size):
+            grads[k] = min(max(grads[k], -c), c)
+
+
+@numba.njit(**_JIT, inline="always")
+def _optimizer_step(opt_code, params, grads, hyper, buf0, buf1, buf2, step, first):
+    """One torch.optim update; ``step`` counts this update (1-based), ``first`` is True when
+    SGD's momentum buffer does not exist yet."""
+    lr, mu, damp, nesterov, wd = hyper[0], hyper[1], hyper[2], hyper[3], hyper[4]
+    n = params.size
+    if opt_code == 0:
+        for k in range(n):
+            g = grads[k]
+            if wd != 0.0:
+                g += wd * params[k]
+            if mu != 0.0:
+                if first:
+                    buf0[k] = g
+                else:
+                    buf0[k] = mu * buf0[k] + (1.0 - damp) * g
+                g = g + mu * buf0[k] if nesterov != 0.0 else buf0[k]
+            params[k] -= lr * g
+    elif opt_code == 1:
+        alpha, eps, centered = hyper[5], hyper[6], hyper[7]
+        for k in range(n):
+            g = grads[k]
+            if wd != 0.0:
+                g += wd * params[k]
+            buf0[k] = alpha * buf0[k] + (1.0 - alpha) * (g * g)
+            if centered != 0.0:
+                buf1[k] += (1.0 - alpha) * (g - buf1[k])
+                avg = math.sqrt(buf0[k] - buf1[k] * buf1[k]) + eps
+            else:
+                avg = math.sqrt(buf0[k]) + eps
+            if mu > 0.0:
+                buf2[k] = mu * buf2[k] + g / avg
+                params[k] -= lr * buf2[k]
+            else:
+                params[k] -= lr * (g / avg)
+    else:
+        eps, beta1, beta2, ams = hyper[6], hyper[8], hyper[9], hyper[10]
+        step_size = lr / (1.0 - beta1 ** step)
+        bc2_sqrt = math.sqrt(1.0 - beta2 ** step)
+        decoupled = opt_code == 3
+        for k in range(n):
+            g = grads[k]
+            if wd != 0.0:
+                if decoupled:
+                    params[k] *= 1.0 - lr * wd
+                else:
+                    g += wd * params[k]
+            buf0[k] += (1.0 - beta1) * (g - buf0[k])
+            buf1[k] = beta2 * buf1[k] + (1.0 - beta2) * (g * g)
+            v = buf1[k]
+            if ams != 0.0:
+                buf2[k] = max(buf2[k], v)
+                v = buf2[k]
+            params[k] -= step_size * (buf0[k] / (math.sqrt(v) / bc2_sqrt + eps))
+
+
+@numba.njit(**_JIT)
+def train_batches(plan, fplan, params, grads, stats, x, yf, yi, order, start, n_batches,
+                  batch_size, loss_code, hyper, opt_code, buf0, buf1, buf2, opt_steps,
+                  first_momentum, weight_ranges, uniforms, batch_losses, blas_min):
+    """Train on n_batches consecutive batches of ``x[order[start:]]``; each batch is a full
+    optimizer step. Returns the optimizer's step count afterwards."""
+    n = order.size
+    act_off, aux_off, total = _offsets(plan, batch_size)
+    acts = np.empty(total, params.dtype)
+    aux = np.empty(max(aux_off[plan.shape[0]], 1), params.dtype)
+    width = _max_width(plan)
+    g_a = np.empty(batch_size * width, params.dtype)
+    g_b = np.empty(batch_size * width, params.dtype)
+    n_feat = x.shape[1]
+    last = plan.shape[0] - 1
+    ucur = 0
+    first = first_momentum
+    for s in range(n_batches):
+        lo = start + s * batch_size
+        hi = min(lo + batch_size, n)
+        b = hi - lo
+        rows = order[lo:hi]
+        inp = acts[:b * n_feat].reshape((b, n_feat))
+        for r in range(b):
+            for j in range(n_feat):
+                inp[r, j] = x[rows[r], j]
+        ucur = _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, True,
+                        uniforms, ucur, blas_min)
+        k = plan[last, N_OUT]
+        logits = acts[act_off[last + 1]:act_off[last + 1] + b * k].reshape((b, k))
+        grad = g_a[:b * k].reshape((b, k))
+        batch_losses[s] = _loss(loss_code, logits, rows, yf, yi, grad)
+        _backward(plan, params, grads, acts, aux, act_off, aux_off, b, g_a, g_b, blas_min)
+        _regularize_and_clip(params, grads, weight_ranges, hyper)
+        opt_steps += 1
+        _optimizer_step(opt_code, params, grads, hyper, buf0, buf1, buf2, opt_steps, first)
+        first = False
+    return opt_steps
+
+
+@numba.njit(**_JIT)
+def forward_eval(plan, fplan, params, stats, x, out, blas_min):
+    """Evaluation-mode logits for every row of x into out, in chunks of 256 rows."""
+    chunk = 256
+    act_off, aux_off, total = _offsets(plan, chunk)
+    acts = np.empty(total, params.dtype)
+    aux = np.empty(1, params.dtype)
+    no_uniforms = np.empty(0, np.float64)
+    n, n_feat = x.shape
+    last = plan.shape[0] - 1
+    k = plan[last, N_OUT]
+    for lo in range(0, n, chunk):
+        b = min(chunk, n - lo)
+        acts[:b * n_feat].reshape((b, n_feat))[:, :] = x[lo:lo + b]
+        _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, False,
+                 no_uniforms, 0, blas_min)
+        out[lo:lo + b] = acts[act_off[last + 1]:act_off[last + 1] + b * k].reshape((b, k))
+
+
+@numba.njit(**_JIT)
+def evaluate(plan, fplan, params, stats, x, yf, yi, loss_code, blas_min):
+    """(mean loss, accuracy) of the evaluation-mode network over all rows of x; accuracy is
+    -1 for regression. One pass in chunks of 256 rows, no batch-sized allocations."""
+    chunk = 256
+    act_off, aux_off, total = _offsets(plan, chunk)
+    acts = np.empty(total, params.dtype)
+    aux = np.empty(1, params.dtype)
+    no_uniforms = np.empty(0, np.float64)
+    n, n_feat = x.shape
+    last = plan.shape[0] - 1
+    k = plan[last, N_OUT]
+    grad = np.empty((chunk, k), params.dtype)
+    rows = np.arange(n)
+    loss_sum = 0.0
+    correct = 0
+    for lo in range(0, n, chunk):
+        b = min(chunk, n - lo)
+        acts[:b * n_feat].reshape((b, n_feat))[:, :] = x[lo:lo + b]
+        _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, False,
+                 no_uniforms, 0, blas_min)
+        logits = acts[act_off[last + 1]:act_off[last + 1] + b * k].reshape((b, k))
+        mean = _loss(loss_code, logits, rows[lo:lo + b], yf, yi, grad[:b])
+        loss_sum += mean * b
+        for r in range(b):
+            if loss_code == 0:
+                correct += (logits[r, 0] > 0) == (yf[lo + r, 0] > 0.5)
+            elif loss_code == 1:
+                best = 0
+                for c in range(1, k):
+                    if logits[r, c] > logits[r, best]:
+                        best = c
+                correct += best == yi[lo + r]
+    return loss_sum / n, (correct / n if loss_code != 2 else -1.0)
