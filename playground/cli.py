@@ -142,7 +142,7 @@ def train_command(argv: list[str]) -> int:
         cfg = cfg.replace(seed=opts.seed)
 
     from playground.engine.trainer import Trainer
-    trainer = Trainer(cfg, base_dir=Path(opts.config).resolve().parent)
+    trainer = Trainer(cfg, base_dir=Path(opts.config).resolve().parent, evaluate_epochs=False)
     if opts.init:
         from playground.io.weights import load_weights
         state, _ = load_weights(opts.init)
@@ -183,7 +183,7 @@ def _run(trainer, epochs: int, quiet: bool) -> str | None:
         for _ in range(epochs):
             record = trainer.step_epoch()
             bar.update(1)
-            loss = record["train_loss"]
+            loss = record["batch_loss"]
             if not math.isfinite(loss):
                 return (f"training diverged at epoch {record['epoch']}: the loss is {loss}; "
                         "try a lower learning rate or gradient clipping (nothing was written)")
@@ -214,10 +214,9 @@ def summary(trainer) -> str:
         else:
             lines.append(f"perceptron did not converge within {cfg.train.epochs} epochs"
                          + (" (the data may not be linearly separable)" if trainer.epoch else ""))
-    ev = trainer.evaluate() if not trainer.history else None
-    rec = trainer.history[-1] if trainer.history else {
-        "train_loss": ev.train_loss, "test_loss": ev.test_loss,
-        "train_accuracy": ev.train_accuracy, "test_accuracy": ev.test_accuracy}
+    ev = trainer.evaluate()
+    rec = {"train_loss": ev.train_loss, "test_loss": ev.test_loss,
+           "train_accuracy": ev.train_accuracy, "test_accuracy": ev.test_accuracy}
     name = "error rate" if trainer.perceptron else "loss"
     lines.append(f"train {name} {rec['train_loss']:.6g}{_pct(rec['train_accuracy'])}")
     if rec["test_loss"] is not None:

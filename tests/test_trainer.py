@@ -166,3 +166,22 @@ def test_batchnorm_network_learns():
     t = trainer(layers, blobs(n=120, k=3), optimizer={"name": "adam", "lr": 0.05}, batch_size=16)
     t.run_epochs(30)
     assert t.evaluate().train_accuracy > 0.9
+
+
+def test_epochs_without_evaluation_train_the_same():
+    data = blobs(n=40, k=3, test=10)
+    a = trainer(STACK, data, **{**OPTIONS, "schedule": {"name": "step", "step_size": 2}})
+    b = Trainer(a.config, dataset=data, evaluate_epochs=False)
+    a.run_epochs(4)
+    b.run_epochs(4)
+    _same_state(a, b)
+    assert "train_loss" not in b.history[-1]
+    assert b.history[-1]["batch_loss"] == a.history[-1]["batch_loss"]
+    assert [r["lr"] for r in a.history] == [r["lr"] for r in b.history]
+
+
+def test_plateau_still_evaluates_without_epoch_evaluation():
+    data = blobs(n=40, k=3, test=10)
+    b = Trainer(trainer(STACK, data, **OPTIONS).config, dataset=data, evaluate_epochs=False)
+    b.run_epochs(2)
+    assert b.history[-1]["test_loss"] is not None

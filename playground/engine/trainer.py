@@ -53,7 +53,8 @@ class Trainer:
     """config + data + network + optimizer + schedule + history, with stepping and evaluation."""
 
     def __init__(self, config: RunConfig, dataset: Dataset | None = None,
-                 base_dir: str | Path | None = None, backend: str = "auto") -> None:
+                 base_dir: str | Path | None = None, backend: str = "auto",
+                 evaluate_epochs: bool = True) -> None:
         if dataset is None:
             from playground.data import load_dataset
             dataset = load_dataset(config.data, config.seed, base_dir)
@@ -95,11 +96,18 @@ class Trainer:
         self.epoch = 0            # finished epochs
         self.steps = 0            # finished batch steps (samples, for a perceptron)
         self.history: list[dict[str, Any]] = []
+        #: evaluate train/test at every epoch end (the app's curves); the CLI turns it off and
+        #: evaluates once at the end, unless the plateau schedule needs the metric
+        self.evaluate_epochs = evaluate_epochs
+        self._epoch_loss = 0.0
+        self._epoch_batches = 0
         self.converged_epoch: int | None = None
         self.last_mistake: int | None = None   # training-row index of the last perceptron update
         self._order: np.ndarray | None = None
         self._pos = 0
         self._epoch_mistakes = 0
+        self._epoch_loss = 0.0
+        self._epoch_batches = 0
 
     # --- set-up checks ----------------------------------------------------------------------
 
@@ -182,6 +190,8 @@ class Trainer:
             self._order = np.arange(self.n_train)
         self._pos = 0
         self._epoch_mistakes = 0
+        self._epoch_loss = 0.0
+        self._epoch_batches = 0
 
     def step_batch(self) -> float:
         """One optimizer step on the next batch (one sample for a perceptron); returns the
@@ -231,6 +241,8 @@ class Trainer:
                                               self._order, start, stop, self.lr)
             count = int(mistakes.max())
             self._epoch_mistakes += count
+            self._epoch_loss += count
+            self._epoch_batches += stop - start
             if last >= 0:
                 self.last_mistake = int(self._order[last])
             return float(count)
@@ -240,6 +252,8 @@ class Trainer:
         loss = math.nan
         for lo in range(start, stop, self.batch_size):
             loss = self._train_numpy(self._order[lo:min(lo + self.batch_size, stop)])
+            self._epoch_loss += loss
+            self._epoch_batches += 1
         return loss
 
     def _train_fused(self, start: int, stop: int, n_batches: int) -> float:
@@ -262,6 +276,8 @@ class Trainer:
             self.blas_min)
         for bn in net.batchnorms:
             bn.num_batches_tracked = np.int64(bn.num_batches_tracked + n_batches)
+        self._epoch_loss += float(losses_out.sum())
+        self._epoch_batches += n_batches
         return float(losses_out[-1])
 
     def _train_numpy(self, idx: np.ndarray) -> float:
@@ -283,18 +299,20 @@ class Trainer:
     def _end_epoch(self) -> None:
         self._order = None
         self.epoch += 1
-        ev = self.evaluate()
-        record: dict[str, Any] = {
-            "epoch": self.epoch, "lr": self.lr,
-            "train_loss": ev.train_loss, "test_loss": ev.test_loss,
-            "train_accuracy": ev.train_accuracy, "test_accuracy": ev.test_accuracy,
-        }
+        record: dict[str, Any] = {"epoch": self.epoch, "lr": self.lr,
+                                  "batch_loss": self._epoch_loss / max(self._epoch_batches, 1)}
+        ev = None
+        if self.evaluate_epochs or self.scheduler.needs_metric:
+            ev = self.evaluate()
+            record.update(train_loss=ev.train_loss, test_loss=ev.test_loss,
+                          train_accuracy=ev.train_accuracy, test_accuracy=ev.test_accuracy)
         if self.perceptron:
             record["mistakes"] = self._epoch_mistakes
             if self._epoch_mistakes == 0 and self.converged_epoch is None:
                 self.converged_epoch = self.epoch
         self.history.append(record)
-        metric = ev.test_loss if ev.test_loss is not None else ev.train_loss
+        metric = None if ev is None else (ev.test_loss if ev.test_loss is not None
+                                          else ev.train_loss)
         self.lr = float(self.scheduler.step(self.lr, metric))
 
     # --- evaluation -------------------------------------------------------------------------
@@ -389,5 +407,5 @@ class Trainer:
 
     @property
     def diverged(self) -> bool:
-        """True when the last recorded training loss is NaN or infinite."""
-        return bool(self.history) and not math.isfinite(self.history[-1]["train_loss"])
+        """True when the last epoch's mean batch loss is NaN or infinite."""
+        return bool(self.history) and not math.isfinite(self.history[-1]["batch_loss"])
