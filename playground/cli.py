@@ -10,6 +10,7 @@ import argparse
 import math
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -179,9 +180,16 @@ def _run(trainer, epochs: int, quiet: bool) -> str | None:
 
     bar = tqdm(total=epochs, desc="training", unit="epoch", file=sys.stderr,
                disable=quiet or epochs == 0, dynamic_ncols=True, leave=False)
+    # the first run on a machine compiles the engine's kernels (then cached): say so if slow
+    notice = threading.Timer(1.5, lambda: bar.write(
+        "preparing the engine: compiling its kernels (the first run only; later runs start "
+        "at once)", file=sys.stderr))
+    if not quiet and epochs:
+        notice.start()
     try:
         for _ in range(epochs):
             record = trainer.step_epoch()
+            notice.cancel()
             bar.update(1)
             loss = record["batch_loss"]
             if not math.isfinite(loss):
@@ -191,6 +199,7 @@ def _run(trainer, epochs: int, quiet: bool) -> str | None:
             if trainer.converged_epoch is not None:
                 break
     finally:
+        notice.cancel()
         bar.close()
     return None
 

@@ -596,17 +596,9 @@ def loads(text: str) -> RunConfig:
 
 def load(path: str | os.PathLike) -> RunConfig:
     """Read a config file; errors name the file's problem in one line."""
+    from playground.userfiles import read_text
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except IsADirectoryError:
-        raise ConfigError(f"config path is a folder, not a file: {path}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"config file is not UTF-8 text: {path}") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    text = read_text(path, "config file", ConfigError)
     try:
         return loads(text)
     except ConfigError as exc:

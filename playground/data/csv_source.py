@@ -23,6 +23,7 @@ import numpy as np
 
 from playground.data.raw_data import RawData
 from playground.errors import DataError
+from playground.userfiles import read_text
 
 MAX_INTEGER_CLASSES = 20
 
@@ -35,19 +36,7 @@ def _resolve(path: str | Path, base_dir: str | Path | None) -> Path:
 
 
 def _read_text(p: Path) -> str:
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"CSV file not found: {p}") from None
-    except IsADirectoryError:
-        raise DataError(f"CSV path is a folder, not a file: {p}") from None
-    except OSError as exc:
-        raise DataError(f"cannot read CSV file {p}: {exc.strerror}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"CSV file is not UTF-8 text: {p} (bad byte at offset "
-                        f"{exc.start})") from None
+    return read_text(p, "CSV file", DataError)
 
 
 def _is_number(cell: str) -> bool:

@@ -389,34 +389,22 @@ def forward_eval(plan, fplan, params, stats, x, out, blas_min):
 @numba.njit(**_JIT)
 def evaluate(plan, fplan, params, stats, x, yf, yi, loss_code, blas_min):
     """(mean loss, accuracy) of the evaluation-mode network over all rows of x; accuracy is
-    -1 for regression. One pass in chunks of 256 rows, no batch-sized allocations."""
-    chunk = 256
-    act_off, aux_off, total = _offsets(plan, chunk)
-    acts = np.empty(total, params.dtype)
-    aux = np.empty(1, params.dtype)
-    no_uniforms = np.empty(0, np.float64)
-    n, n_feat = x.shape
-    last = plan.shape[0] - 1
-    k = plan[last, N_OUT]
-    grad = np.empty((chunk, k), params.dtype)
-    rows = np.arange(n)
-    loss_sum = 0.0
+    -1 for regression."""
+    n = x.shape[0]
+    k = plan[plan.shape[0] - 1, N_OUT]
+    logits = np.empty((n, k), params.dtype)
+    forward_eval(plan, fplan, params, stats, x, logits, blas_min)
+    loss = _loss(loss_code, logits, np.arange(n), yf, yi, np.empty((n, k), params.dtype))
+    if loss_code == 2:
+        return loss, -1.0
     correct = 0
-    for lo in range(0, n, chunk):
-        b = min(chunk, n - lo)
-        acts[:b * n_feat].reshape((b, n_feat))[:, :] = x[lo:lo + b]
-        _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, False,
-                 no_uniforms, 0, blas_min)
-        logits = acts[act_off[last + 1]:act_off[last + 1] + b * k].reshape((b, k))
-        mean = _loss(loss_code, logits, rows[lo:lo + b], yf, yi, grad[:b])
-        loss_sum += mean * b
-        for r in range(b):
-            if loss_code == 0:
-                correct += (logits[r, 0] > 0) == (yf[lo + r, 0] > 0.5)
-            elif loss_code == 1:
-                best = 0
-                for c in range(1, k):
-                    if logits[r, c] > logits[r, best]:
-                        best = c
-                correct += best == yi[lo + r]
-    return loss_sum / n, (correct / n if loss_code != 2 else -1.0)
+    for r in range(n):
+        if loss_code == 0:
+            correct += (logits[r, 0] > 0) == (yf[r, 0] > 0.5)
+        else:
+            best = 0
+            for c in range(1, k):
+                if logits[r, c] > logits[r, best]:
+                    best = c
+            correct += best == yi[r]
+    return loss, correct / n
