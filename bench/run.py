@@ -1,6 +1,6 @@
 """Training throughput of the playground engine against PyTorch and scikit-learn, same run.
 
-    python bench/run.py                 full run (about 2 minutes)
+    python bench/run.py                 full run (about 2.5 minutes)
     python bench/run.py --quick         short smoke run
     python bench/run.py --only A,B      some workloads
     python bench/run.py --json out.json also save the numbers
@@ -50,8 +50,6 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import workloads as wl  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 # --- timing ----------------------------------------------------------------------------------
@@ -124,7 +122,12 @@ def bench_workload(w: wl.Workload, seconds: float, reps: int, skip: set[str],
     trainer.run_epochs(1)   # first call: JIT compile (or load Numba's cache)
     ours["first_epoch_s"] = time.perf_counter() - t0
 
-    # Training only: the facade's per-epoch evaluate() replaced by its last result.
+    # Training only. Trainers with the evaluate_epochs switch (the CLI's mode) get it turned
+    # off; older ones get their per-epoch evaluate() replaced by a stub returning its last result.
+    has_switch = hasattr(trainer, "evaluate_epochs")
+    if has_switch:
+        trainer.evaluate_epochs = True   # the app's mode, whatever the default becomes
+    ours["no_eval_method"] = "evaluate_epochs=False" if has_switch else "evaluate() stubbed"
     last = trainer.evaluate()
     stub_calls = [0]
 
@@ -133,6 +136,14 @@ def bench_workload(w: wl.Workload, seconds: float, reps: int, skip: set[str],
         return last
 
     def no_eval(k: int) -> None:
+        if has_switch:
+            trainer.evaluate_epochs = False
+            try:
+                trainer.run_epochs(k)
+            finally:
+                trainer.evaluate_epochs = True
+            stub_calls[0] += 1
+            return
         trainer.evaluate = stub
         try:
             trainer.run_epochs(k)
@@ -164,7 +175,7 @@ def bench_workload(w: wl.Workload, seconds: float, reps: int, skip: set[str],
     assert trainer.at_epoch_start
     ours["run_epochs"], ours["run_steps"] = res["run_epochs"], res["run_steps"]
     ours["no_eval"] = res["no_eval"] if stub_calls[0] else None
-    ours["final_train_loss"] = trainer.history[-1]["train_loss"]
+    ours["final_train_loss"] = trainer.evaluate().train_loss
     out["ours"] = ours
     out["torch"] = ({"train": res["torch"], "with_eval": res["torch_eval"]}
                     if "torch" in res else None)
@@ -352,10 +363,10 @@ def report(results: dict[str, Any]) -> str:
             "ours epochs  = run_epochs(k)           (= the main table's ours)",
             "ours steps   = run_steps(k*steps/ep)   (same work through step_batch; also "
             "evaluates at each epoch end)",
-            "ours no-eval = run_epochs(k) with trainer.evaluate replaced by a stub returning "
-            "its last result",
-            "               (training only, like the torch column; '-' if the facade no "
-            "longer calls evaluate)",
+            "ours no-eval = run_epochs(k) without the per-epoch evaluation: "
+            "Trainer.evaluate_epochs = False",
+            "               (older Trainers: evaluate() stubbed); training only, like the "
+            "torch column",
             "eval share   = 1 - epochs/no-eval: the part of our time spent in per-epoch "
             "evaluation",
             "torch+eval   = torch twin plus the same per-epoch eval (no_grad, eval mode, "

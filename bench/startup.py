@@ -63,11 +63,27 @@ def _env(cache_dir: str | None) -> dict[str, str]:
     return env
 
 
+def _source_stamp() -> tuple[float, int]:
+    """Newest modification time and file count of the measured package's sources."""
+    files = list((wl.REPO / "playground").rglob("*.py"))
+    return max((p.stat().st_mtime for p in files), default=0.0), len(files)
+
+
+_last_stamp: list = [None]
+
+
 def _run(cmd: list[str], cache_dir: str | None, cwd: str) -> dict[str, Any]:
+    before = _source_stamp()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=_env(cache_dir), cwd=cwd, capture_output=True, text=True)
     dt = time.perf_counter() - t0
-    out: dict[str, Any] = {"seconds": dt, "returncode": proc.returncode}
+    after = _source_stamp()
+    # An edited source file invalidates Numba's cache entries for it: flag runs that follow
+    # (or overlap) an edit, on a checkout someone is working in.
+    changed = after != before or (_last_stamp[0] is not None and before != _last_stamp[0])
+    _last_stamp[0] = after
+    out: dict[str, Any] = {"seconds": dt, "returncode": proc.returncode,
+                           "source_changed": changed}
     if proc.returncode != 0:
         out["stderr"] = proc.stderr.strip()[-2000:]
     return out
@@ -181,6 +197,7 @@ def report(results: dict[str, Any], runs: int) -> str:
     for name, rs in results["runs"].items():
         secs = [r["seconds"] for r in rs]
         cells = [name] + [f"{s:.2f}" + ("!" if r["returncode"] else "")
+                          + ("~" if r.get("source_changed") else "")
                           for s, r in zip(secs, rs)] + ["-"] * (runs - len(rs))
         cells += [f"{min(secs):.2f}", f"{statistics.median(secs):.2f}"]
         rows.append(cells)
@@ -203,6 +220,10 @@ def report(results: dict[str, Any], runs: int) -> str:
                 "(python -X importtime,", "cumulative seconds; children listed before their "
                 "parent, warm caches):"]
         out += [f"  {s:6.3f} s  {name}" for s, name in results["slowest_imports"]]
+    if any(r.get("source_changed") for rs in results["runs"].values() for r in rs):
+        out += ["", "~ = the playground sources changed just before or during this run (someone "
+                "edited the checkout):", "    Numba recompiles edited modules, so a 'warm' "
+                "run marked ~ is not warm; measure again on a quiet tree."]
     if errors:
         out += ["", "FAILED runs (marked !):"] + [f"  {e}" for e in errors]
     return "\n".join(out)

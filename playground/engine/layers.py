@@ -35,10 +35,10 @@ class Linear:
             self._x = x
         return x @ self.weight.T + self.bias
 
-    def backward(self, g: np.ndarray) -> np.ndarray:
+    def backward(self, g: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         np.matmul(g.T, self._x, out=self.grad_weight)
         np.sum(g, axis=0, out=self.grad_bias)
-        return g @ self.weight
+        return g @ self.weight if input_grad else None
 
 
 class Activation:

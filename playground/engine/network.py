@@ -128,8 +128,13 @@ class Network:
     def backward(self, grad_logits: np.ndarray) -> None:
         """Fill ``grads`` from dL/dlogits of the last training forward pass."""
         g = grad_logits
-        for module in reversed(self.modules):
+        for module in reversed(self.modules[1:]):
             g = module.backward(g)
+        first = self.modules[0]
+        if first.kind == "linear":
+            first.backward(g, input_grad=False)  # nothing needs dL/dinputs
+        else:
+            first.backward(g)
 
     # --- state dict (torch nn.Sequential names) -------------------------------------------
 

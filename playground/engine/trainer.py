@@ -31,9 +31,10 @@ from playground.engine.perceptron import Perceptron
 from playground.engine.schedulers import Scheduler
 from playground.errors import ConfigError
 
-#: Inside the fused kernel, a dense layer with at least this many weights multiplies through
-#: BLAS; smaller ones run as plain loops, where call overhead would dominate (see bench/).
-BLAS_MIN_WEIGHTS = 64 * 64
+#: Inside the fused kernel, a dense layer's product over a batch of at least this many
+#: multiply-adds (rows x inputs x outputs) goes through BLAS; smaller ones run as plain loops,
+#: where BLAS's call overhead would dominate (measured in bench/).
+BLAS_MIN_MACS = 8192
 BACKENDS = ("auto", "loops", "blas", "numpy")
 _NO_UNIFORMS = np.zeros(0)
 
@@ -136,7 +137,7 @@ class Trainer:
         'numpy': the reference NumPy path, one Python call per operation."""
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-        self.blas_min = {"loops": 2**62, "blas": 0}.get(backend, BLAS_MIN_WEIGHTS)
+        self.blas_min = {"loops": 2**62, "blas": 0}.get(backend, BLAS_MIN_MACS)
         if self.perceptron:
             return "perceptron"
         return "numpy" if backend == "numpy" else "fused"
