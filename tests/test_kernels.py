@@ -63,3 +63,13 @@ def test_fast_tanh_is_accurate(dtype, rtol):
 def test_fast_tanh_edges(dtype):
     got = apply("tanh", np.array([np.nan, np.inf, -np.inf, 0.0], dtype))
     assert np.isnan(got[0]) and got[1] == 1 and got[2] == -1 and got[3] == 0
+
+
+def test_warm_up_in_background_compiles_and_reports():
+    import threading
+
+    from playground.engine.warmup import warm_up_in_background
+    done = threading.Event()
+    thread = warm_up_in_background(done.set, dtypes=("float32", "float64"))
+    thread.join(timeout=600)
+    assert done.is_set() and not thread.is_alive()

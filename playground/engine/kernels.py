@@ -69,7 +69,7 @@ def _max_width(plan):
 
 
 
-@numba.njit(**_JIT, inline="always")
+@numba.njit(**_JIT)
 def _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, training,
              uniforms, ucur, blas_min):
     """Run every module on the b rows at acts[0:]; returns the uniforms cursor."""
@@ -145,7 +145,7 @@ def _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, trainin
     return ucur
 
 
-@numba.njit(**_JIT, inline="always")
+@numba.njit(**_JIT)
 def _loss(loss_code, logits, rows, yf, yi, grad):
     """Mean loss over the batch; grad = dL/dlogits. ``rows`` index the targets."""
     b, k = logits.shape
@@ -180,7 +180,7 @@ def _loss(loss_code, logits, rows, yf, yi, grad):
     return total / (b * k)
 
 
-@numba.njit(**_JIT, inline="always")
+@numba.njit(**_JIT)
 def _backward(plan, params, grads, acts, aux, act_off, aux_off, b, g_a, g_b, blas_min):
     """Fill grads from dL/dlogits in g_a (b, n_out of the last module)."""
     cur_buf, other = g_a, g_b
@@ -245,7 +245,7 @@ def _backward(plan, params, grads, acts, aux, act_off, aux_off, b, g_a, g_b, bla
         cur_buf, other = other, cur_buf
 
 
-@numba.njit(**_JIT, inline="always")
+@numba.njit(**_JIT)
 def _regularize_and_clip(params, grads, weight_ranges, hyper):
     reg_kind, rate = hyper[11], hyper[12]
     if reg_kind != 0 and rate != 0.0:
@@ -274,7 +274,7 @@ def _regularize_and_clip(params, grads, weight_ranges, hyper):
             grads[k] = min(max(grads[k], -c), c)
 
 
-@numba.njit(**_JIT, inline="always")
+@numba.njit(**_JIT)
 def _optimizer_step(opt_code, params, grads, hyper, buf0, buf1, buf2, step, first):
     """One torch.optim update; ``step`` counts this update (1-based), ``first`` is True when
     SGD's momentum buffer does not exist yet."""
