@@ -60,6 +60,15 @@ def _offsets(plan, rows):
 
 
 @numba.njit(**_JIT)
+def _copy_rows(src, dst, lo, hi):
+    """dst[lo:hi] = src[lo:hi] as plain loops (Numba's broadcasting assignment compiles an
+    error-message formatter that costs seconds of start-up)."""
+    for r in range(lo, hi):
+        for j in range(src.shape[1]):
+            dst[r, j] = src[r, j]
+
+
+@numba.njit(**_JIT)
 def _max_width(plan):
     w = 1
     for m in range(plan.shape[0]):
@@ -131,7 +140,7 @@ def _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, trainin
                 stats[so + no + j] = (1.0 - mom) * stats[so + no + j] + mom * (var * b / (b - 1))
         else:  # DROPOUT
             if not training:
-                a_out[:, :] = a_in
+                _copy_rows(a_in, a_out, 0, b)
                 continue
             p = fplan[m, 0]
             scale = 1.0 / (1.0 - p)
@@ -194,7 +203,8 @@ def _backward(plan, params, grads, acts, aux, act_off, aux_off, b, g_a, g_b, bla
             w = params[po:po + no * ni].reshape((no, ni))
             gw = grads[po:po + no * ni].reshape((no, ni))
             gb = grads[po + no * ni:po + no * ni + no]
-            gb[:] = 0.0
+            for o in range(no):
+                gb[o] = 0.0
             for r in range(b):
                 for o in range(no):
                     gb[o] += cur[r, o]
@@ -204,7 +214,9 @@ def _backward(plan, params, grads, acts, aux, act_off, aux_off, b, g_a, g_b, bla
                     np.dot(cur, w, nxt)
                 cur_buf, other = other, cur_buf
                 continue
-            gw[:, :] = 0.0
+            for o in range(no):
+                for i in range(ni):
+                    gw[o, i] = 0.0
             for r in range(b):
                 for o in range(no):
                     c = cur[r, o]
@@ -345,7 +357,9 @@ def train_batches(plan, fplan, params, grads, stats, x, yf, yi, order, start, n_
     g_b = np.empty(batch_size * width, params.dtype)
     n_feat = x.shape[1]
     last = plan.shape[0] - 1
-    ucur = 0
+    # runtime values, not literals: Numba would compile _forward once per literal value
+    ucur = n_batches - n_batches
+    training = n >= 0
     first = first_momentum
     for s in range(n_batches):
         lo = start + s * batch_size
@@ -356,7 +370,7 @@ def train_batches(plan, fplan, params, grads, stats, x, yf, yi, order, start, n_
         for r in range(b):
             for j in range(n_feat):
                 inp[r, j] = x[rows[r], j]
-        ucur = _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, True,
+        ucur = _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, training,
                         uniforms, ucur, blas_min)
         k = plan[last, N_OUT]
         logits = acts[act_off[last + 1]:act_off[last + 1] + b * k].reshape((b, k))
@@ -373,20 +387,23 @@ def train_batches(plan, fplan, params, grads, stats, x, yf, yi, order, start, n_
 @numba.njit(**_JIT)
 def forward_eval(plan, fplan, params, stats, x, out, blas_min):
     """Evaluation-mode logits for every row of x into out, in chunks of 256 rows."""
-    chunk = 256
+    chunk = 256 + 0 * x.shape[0]  # a runtime value: a literal would specialize _offsets
     act_off, aux_off, total = _offsets(plan, chunk)
     acts = np.empty(total, params.dtype)
     aux = np.empty(1, params.dtype)
     no_uniforms = np.empty(0, np.float64)
     n, n_feat = x.shape
+    evaluating = n < 0  # False, as a runtime value (see train_batches)
+    cursor = n - n
     last = plan.shape[0] - 1
     k = plan[last, N_OUT]
     for lo in range(0, n, chunk):
         b = min(chunk, n - lo)
-        acts[:b * n_feat].reshape((b, n_feat))[:, :] = x[lo:lo + b]
-        _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, False,
-                 no_uniforms, 0, blas_min)
-        out[lo:lo + b] = acts[act_off[last + 1]:act_off[last + 1] + b * k].reshape((b, k))
+        _copy_rows(x[lo:lo + b], acts[:b * n_feat].reshape((b, n_feat)), 0, b)
+        _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, evaluating,
+                 no_uniforms, cursor, blas_min)
+        _copy_rows(acts[act_off[last + 1]:act_off[last + 1] + b * k].reshape((b, k)),
+                   out[lo:lo + b], 0, b)
 
 
 @numba.njit(**_JIT)

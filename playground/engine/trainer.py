@@ -71,9 +71,7 @@ class Trainer:
         self.x_test = np.ascontiguousarray(dataset.x_test, dtype=self.dtype)
         self.y_train = self._targets(dataset.y_train)
         self.y_test = self._targets(dataset.y_test)
-        # the fused kernel takes float and integer targets separately (one is a placeholder)
-        self._yf = self.y_train if self.y_train.dtype == self.dtype else np.zeros((1, 1), self.dtype)
-        self._yi = self.y_train if self.y_train.dtype == np.int64 else np.zeros(1, np.int64)
+        self._yf, self._yi = self._kernel_targets(self.y_train)
         self.n_train = self.x_train.shape[0]
         train = config.train
         bs = train.batch_size
@@ -107,8 +105,6 @@ class Trainer:
         self._order: np.ndarray | None = None
         self._pos = 0
         self._epoch_mistakes = 0
-        self._epoch_loss = 0.0
-        self._epoch_batches = 0
 
     # --- set-up checks ----------------------------------------------------------------------
 
@@ -151,6 +147,13 @@ class Trainer:
                 f"train.batch_size {self.config.train.batch_size} leaves a batch of 1 sample "
                 f"(of {self.n_train} training samples), and batchnorm needs at least 2 per batch "
                 "in training (as torch.nn.BatchNorm1d); choose another batch size")
+
+    def _kernel_targets(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The kernels take float targets (bce, mse) and class indices (cross_entropy) as
+        separate arguments; the one a loss does not use is a placeholder."""
+        if y.dtype == np.int64:
+            return np.zeros((1, 1), self.dtype), y
+        return y, np.zeros(1, np.int64)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         if self.loss_name == "bce":
@@ -377,8 +380,7 @@ class Trainer:
             return 1.0 - acc, acc
         if self.backend == "fused":
             net = self.model
-            yf = y if y.dtype == self.dtype else np.zeros((1, 1), self.dtype)
-            yi = y if y.dtype == np.int64 else np.zeros(1, np.int64)
+            yf, yi = self._kernel_targets(y)
             loss, acc = kernels.evaluate(net.plan, net.fplan, net.params, net.stats, x, yf, yi,
                                          kernels.LOSS_CODES[self.loss_name], self.blas_min)
             return float(loss), (None if acc < 0 else float(acc))
