@@ -1,0 +1,105 @@
+"""A live training run for the app: time-boxed chunks of training and immutable snapshots.
+
+The UI's worker thread owns a ``Session``; it calls ``run_for`` with a small time budget
+(about 20 ms), then takes a ``Snapshot`` to hand to the UI thread. Qt-free, so it is tested
+and used headless like the rest of the engine.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from playground.engine.trainer import Trainer
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a view draws, copied: safe to read on another thread while training goes on.
+
+    ``curves`` maps a history key ("epoch", "lr", "batch_loss", "train_loss", ...) to a float
+    array, NaN where an epoch has no value; ``grid`` is ``Trainer.predict_grid``'s
+    (xs, ys, outputs) when it was refreshed for this snapshot, else None.
+    """
+
+    epoch: int
+    steps: int
+    lr: float
+    steps_per_second: float
+    curves: dict[str, np.ndarray]
+    weights: dict[str, np.ndarray]
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    converged_epoch: int | None = None
+    last_mistake: int | None = None
+    diverged: bool = False
+    created: float = field(default_factory=time.monotonic)
+
+    def last(self, key: str) -> float | None:
+        """The latest finite value of a curve, or None."""
+        values = self.curves.get(key)
+        if values is None or not values.size:
+            return None
+        finite = values[np.isfinite(values)]
+        return float(finite[-1]) if finite.size else None
+
+
+CURVE_KEYS = ("epoch", "lr", "batch_loss", "train_loss", "test_loss", "train_accuracy",
+              "test_accuracy")
+
+
+class Session:
+    """Trains a ``Trainer`` in time-boxed chunks and measures its speed."""
+
+    def __init__(self, trainer: Trainer, grid_resolution: int = 48) -> None:
+        self.trainer = trainer
+        self.grid_resolution = grid_resolution
+        self._step_seconds = 1e-4          # running estimate of one batch step's cost
+        self._rate_steps = 0
+        self._rate_since = time.perf_counter()
+        self.steps_per_second = 0.0
+
+    def run_for(self, seconds: float) -> int:
+        """Train for about ``seconds`` (at least one step); returns the steps taken."""
+        t = self.trainer
+        deadline = time.perf_counter() + seconds
+        taken = 0
+        while True:
+            n = max(1, int((deadline - time.perf_counter()) / self._step_seconds))
+            n = min(n, t.batches_per_epoch * 50)
+            start = time.perf_counter()
+            before = t.steps
+            t.run_steps(n)
+            done = t.steps - before
+            taken += done
+            spent = time.perf_counter() - start
+            self._step_seconds = max(spent / max(done, 1), 1e-7)
+            if time.perf_counter() >= deadline or t.diverged:
+                break
+        self._count(taken)
+        return taken
+
+    def _count(self, steps: int) -> None:
+        self._rate_steps += steps
+        now = time.perf_counter()
+        if now - self._rate_since >= 0.5:
+            self.steps_per_second = self._rate_steps / (now - self._rate_since)
+            self._rate_steps, self._rate_since = 0, now
+
+    def snapshot(self, with_grid: bool = False) -> Snapshot:
+        t = self.trainer
+        curves = {key: np.array([_num(r.get(key)) for r in t.history], dtype=np.float64)
+                  for key in CURVE_KEYS}
+        grid = None
+        if with_grid:
+            grid = t.predict_grid(self.grid_resolution)
+        return Snapshot(epoch=t.epoch, steps=t.steps, lr=t.lr,
+                        steps_per_second=self.steps_per_second, curves=curves,
+                        weights=t.state_dict(), grid=grid, converged_epoch=t.converged_epoch,
+                        last_mistake=t.last_mistake, diverged=t.diverged)
+
+
+def _num(value) -> float:
+    return math.nan if value is None else float(value)
