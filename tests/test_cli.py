@@ -195,9 +195,14 @@ def test_entry_point_in_a_real_process(argv, expected, tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_plain_playground_prints_usage(capsys):
-    status, out, _ = run([], capsys)
+def test_help_prints_usage(capsys):
+    status, out, _ = run(["--help"], capsys)
     assert status == 0 and "playground train CONFIG" in out
+
+
+def test_opening_a_missing_file_in_the_app_is_refused(tmp_path, capsys):
+    status, _, err = run([tmp_path / "nope.json"], capsys)
+    assert status == 2 and "file not found" in err and err.count("\n") == 1
 
 
 def test_exports_get_ordinary_file_permissions(tmp_path, capsys):

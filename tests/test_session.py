@@ -28,3 +28,27 @@ def test_snapshot_is_a_copy_with_curves_and_grid():
     before = snap.weights["0.weight"].copy()
     s.run_for(0.05)
     np.testing.assert_array_equal(snap.weights["0.weight"], before)  # not a view
+
+
+def test_confusion_matrix_counts_the_test_split():
+    s = Session(trainer([{"type": "dense", "units": 4, "activation": "relu"}],
+                        blobs(n=60, k=3, test=30)))
+    s.run_for(0.05)
+    m = s.snapshot(with_grid=True).confusion
+    assert m.shape == (3, 3) and m.sum() == 30
+    predicted = s.trainer.predict(s.trainer.x_test).argmax(axis=1)
+    assert np.trace(m) == int((predicted == s.trainer.dataset.y_test).sum())
+
+
+def test_curves_stay_bounded_on_long_runs(monkeypatch):
+    import playground.engine.session as session_mod
+    monkeypatch.setattr(session_mod, "MAX_POINTS", 50)
+    s = Session(trainer([{"type": "dense", "units": 2}], blobs(n=20)))
+    for _ in range(8):
+        s.trainer.run_epochs(40)
+        snap = s.snapshot()
+        epochs = snap.curves["epoch"]
+        assert len(epochs) <= 51 + 1
+        assert epochs[-1] == s.trainer.epoch            # the latest epoch is always shown
+        assert np.all(np.diff(epochs) > 0)
+    assert s.snapshot().curves["train_loss"][-1] == s.trainer.history[-1]["train_loss"]

@@ -185,3 +185,19 @@ def test_plateau_still_evaluates_without_epoch_evaluation():
     b = Trainer(trainer(STACK, data, **OPTIONS).config, dataset=data, evaluate_epochs=False)
     b.run_epochs(2)
     assert b.history[-1]["test_loss"] is not None
+
+
+def test_live_hyperparameter_changes_keep_the_weights():
+    import dataclasses
+    t = trainer(STACK, blobs(n=40, k=3), **OPTIONS)
+    t.run_epochs(2)
+    before = t.state_dict()
+    opt = t.config.train.optimizer.with_options(lr=0.5)
+    train = dataclasses.replace(t.config.train, optimizer=opt)
+    assert t.update_train(train)
+    assert t.lr == 0.5 and t.optimizer.steps == 2 * t.batches_per_epoch  # Adam state kept
+    for key, value in before.items():
+        np.testing.assert_array_equal(t.state_dict()[key], value)
+    t.step_epoch()
+    assert t.history[-1]["lr"] == 0.5
+    assert not t.update_train(dataclasses.replace(t.config.train, batch_size=5))

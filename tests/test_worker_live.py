@@ -32,7 +32,8 @@ def running(qtbot):
 
 
 def test_live_plotting_for_a_few_seconds(qtbot, running):
-    t = trainer([{"type": "dense", "units": 8, "activation": "tanh"}] * 3, blobs(n=200, test=50))
+    t = trainer([{"type": "dense", "units": 8, "activation": "tanh"}] * 3, blobs(n=200, test=50),
+                epochs=10**6)
     worker = running(t)
     plot = pg.PlotWidget()
     qtbot.addWidget(plot)
@@ -61,7 +62,8 @@ def test_live_plotting_for_a_few_seconds(qtbot, running):
     last = received[-1]
     assert last.epoch > 5 and last.steps_per_second > 0
     x, y = curve.getData()
-    assert x is not None and len(x) == last.epoch
+    assert x is not None and x[-1] == last.epoch      # downsampled, but always up to date
+    assert len(x) <= 2001
     assert any(s.grid is not None for s in received)
 
 
@@ -93,3 +95,15 @@ def test_an_exception_pauses_and_is_reported(qtbot, running):
     with qtbot.waitSignal(worker.snapshot_ready, timeout=5000) as blocker:
         worker.step_batch()  # the worker is still alive and answers
     assert blocker.args[0].steps == 1
+
+
+def test_play_stops_at_the_configured_epochs(qtbot, running):
+    worker = running(trainer([{"type": "dense", "units": 3}], epochs=7))
+    with qtbot.waitSignal(worker.playing_changed, timeout=5000):
+        worker.play()
+    with qtbot.waitSignal(worker.playing_changed, timeout=10000) as stopped:
+        pass
+    assert stopped.args == [False]
+    with qtbot.waitSignal(worker.snapshot_ready, timeout=5000) as blocker:
+        worker.step_batch()
+    assert blocker.args[0].epoch == 7  # stepping by hand still works past the end

@@ -35,6 +35,7 @@ class Snapshot:
     converged_epoch: int | None = None
     last_mistake: int | None = None
     diverged: bool = False
+    confusion: np.ndarray | None = None
     created: float = field(default_factory=time.monotonic)
 
     def last(self, key: str) -> float | None:
@@ -46,6 +47,7 @@ class Snapshot:
         return float(finite[-1]) if finite.size else None
 
 
+MAX_POINTS = 2000
 CURVE_KEYS = ("epoch", "lr", "batch_loss", "train_loss", "test_loss", "train_accuracy",
               "test_accuracy")
 
@@ -56,19 +58,26 @@ class Session:
     def __init__(self, trainer: Trainer, grid_resolution: int = 48) -> None:
         self.trainer = trainer
         self.grid_resolution = grid_resolution
+        self.grid_inputs = (0, 1)  # which two raw inputs the decision grid spans
+        self._curves: dict[str, list[float]] = {key: [] for key in CURVE_KEYS}
+        self._seen = 0
+        self._stride = 1
         self._step_seconds = 1e-4          # running estimate of one batch step's cost
         self._rate_steps = 0
         self._rate_since = time.perf_counter()
         self.steps_per_second = 0.0
 
-    def run_for(self, seconds: float) -> int:
-        """Train for about ``seconds`` (at least one step); returns the steps taken."""
+    def run_for(self, seconds: float, max_steps: int | None = None) -> int:
+        """Train for about ``seconds`` (at least one step, at most ``max_steps``); returns
+        the steps taken."""
         t = self.trainer
         deadline = time.perf_counter() + seconds
         taken = 0
-        while True:
+        while max_steps is None or taken < max_steps:
             n = max(1, int((deadline - time.perf_counter()) / self._step_seconds))
             n = min(n, t.batches_per_epoch * 50)
+            if max_steps is not None:
+                n = min(n, max_steps - taken)
             start = time.perf_counter()
             before = t.steps
             t.run_steps(n)
@@ -88,17 +97,50 @@ class Session:
             self.steps_per_second = self._rate_steps / (now - self._rate_since)
             self._rate_steps, self._rate_since = 0, now
 
+    def _update_curves(self) -> dict[str, np.ndarray]:
+        """Curves grown from the epochs recorded since the last snapshot, keeping epochs that
+        are multiples of a stride that doubles (and the kept points halve) whenever they pass
+        ``MAX_POINTS``: constant cost and memory per snapshot, however long the run. The
+        latest epoch is always the last point."""
+        t = self.trainer
+        new = t.history[self._seen:]
+        self._seen = len(t.history)
+        for record in new:
+            if record["epoch"] % self._stride == 0:
+                for key in CURVE_KEYS:
+                    self._curves[key].append(_num(record.get(key)))
+        if len(self._curves["epoch"]) > MAX_POINTS:
+            for key in CURVE_KEYS:
+                self._curves[key] = self._curves[key][1::2]
+            self._stride *= 2
+        tail = t.history[-1:] if t.history and t.history[-1]["epoch"] % self._stride else []
+        return {key: np.array(values + [_num(r.get(key)) for r in tail], dtype=np.float64)
+                for key, values in self._curves.items()}
+
     def snapshot(self, with_grid: bool = False) -> Snapshot:
         t = self.trainer
-        curves = {key: np.array([_num(r.get(key)) for r in t.history], dtype=np.float64)
-                  for key in CURVE_KEYS}
-        grid = None
+        curves = self._update_curves()
+        grid = confusion = None
         if with_grid:
-            grid = t.predict_grid(self.grid_resolution)
+            grid = t.predict_grid(self.grid_resolution, self.grid_inputs)
+            confusion = self.confusion()
         return Snapshot(epoch=t.epoch, steps=t.steps, lr=t.lr,
                         steps_per_second=self.steps_per_second, curves=curves,
                         weights=t.state_dict(), grid=grid, converged_epoch=t.converged_epoch,
-                        last_mistake=t.last_mistake, diverged=t.diverged)
+                        last_mistake=t.last_mistake, diverged=t.diverged,
+                        confusion=confusion)
+
+    def confusion(self) -> np.ndarray | None:
+        """Counts[true, predicted] on the test split (the training split without one), for
+        classification; None for regression."""
+        t = self.trainer
+        ds = t.dataset
+        if ds.task != "classification":
+            return None
+        x, y = (t.x_test, ds.y_test) if ds.has_test else (t.x_train, ds.y_train)
+        predicted = t.predict(x).argmax(axis=1)
+        k = ds.n_classes
+        return np.bincount(y * k + predicted, minlength=k * k).reshape(k, k)
 
 
 def _num(value) -> float:

@@ -162,6 +162,35 @@ class Trainer:
             return np.ascontiguousarray(y, dtype=self.dtype)
         return np.ascontiguousarray(y, dtype=np.int64)
 
+    # --- live changes -----------------------------------------------------------------------
+
+    #: train keys that change a running model without a reset (the app applies them live)
+    LIVE_KEYS = ("optimizer", "regularization", "clip", "schedule", "epochs")
+
+    def update_train(self, train) -> bool:
+        """Apply a new ``train`` config mid-run when only live keys differ (learning rate and
+        optimizer options, regularization, clipping, schedule); returns False when the change
+        needs a new run (loss, batch size, shuffle, dtype). Optimizer state is kept when the
+        optimizer stays the same; a new schedule starts from the current learning rate."""
+        old = self.config.train
+        fixed = [k for k in ("loss", "batch_size", "shuffle", "dtype")
+                 if getattr(old, k) != getattr(train, k)]
+        if fixed or self.perceptron and train.optimizer.name != old.optimizer.name:
+            return False
+        if train.optimizer != old.optimizer:
+            if train.optimizer.name != old.optimizer.name:
+                self.optimizer = Optimizer(train.optimizer.name, dict(train.optimizer.options),
+                                           getattr(self.model, "n_params", 0), self.dtype)
+                self.optimizer.steps = 0
+            else:
+                self.optimizer.options = dict(train.optimizer.options)
+            self.lr = float(train.optimizer.lr)
+        if train.schedule != old.schedule or train.optimizer.lr != old.optimizer.lr:
+            self.scheduler = Scheduler(train.schedule.name, dict(train.schedule.options),
+                                       self.lr, train.epochs)
+        self.config = self.config.replace(train=train)
+        return True
+
     # --- weights ----------------------------------------------------------------------------
 
     def state_spec(self) -> dict[str, tuple[tuple[int, ...], str]]:
@@ -217,6 +246,12 @@ class Trainer:
             k = min(n, self._remaining_batches())
             self._train(k)
             n -= k
+
+    def steps_until(self, epoch: int) -> int:
+        """Batch steps (samples, for a perceptron) left until ``epoch`` epochs are finished."""
+        if epoch <= self.epoch:
+            return 0
+        return self._remaining_batches() + (epoch - self.epoch - 1) * self.batches_per_epoch
 
     def _remaining_batches(self) -> int:
         pos = 0 if self._order is None else self._pos

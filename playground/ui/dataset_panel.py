@@ -1,0 +1,323 @@
+"""The data panel: pick a source (2-D thumbnails, scikit-learn sets, a CSV file), size, noise,
+split, input features and seed. Every edit goes through ``ConfigModel.update_data``/``update_seed``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout,
+    QLabel, QPushButton, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+)
+
+from playground.config import MAX_SAMPLES, RunConfig
+from playground.data.generators import GENERATORS, generator_task
+from playground.data.names import FEATURES_2D, GENERATORS_2D, SKLEARN_SETS
+from playground.ui.config_model import ConfigModel
+
+#: TensorFlow Playground's colours: class 0 / negative orange, class 1 / positive blue.
+ORANGE = QColor("#f59322")
+BLUE = QColor("#0877bd")
+THUMB = 56
+_THUMB_SEED = 7
+_THUMB_POINTS = 200
+_NO_SET = "—"
+_SEED_MAX = 2**31 - 1
+#: checked buttons must stand out in every Qt style
+_TOGGLE_STYLE = ("QToolButton { border: 1px solid #c8c8c8; border-radius: 3px; padding: 2px; }"
+                 "QToolButton:checked { border: 2px solid #0877bd; background: #dcebf7; }"
+                 "QToolButton:disabled { color: #a0a0a0; border-color: #e0e0e0; }")
+
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    return QColor(round(a.red() + (b.red() - a.red()) * t),
+                  round(a.green() + (b.green() - a.green()) * t),
+                  round(a.blue() + (b.blue() - a.blue()) * t))
+
+
+def render_thumbnail(name: str, size: int = THUMB) -> QPixmap:
+    """A ``size``x``size`` picture of generator ``name``: ~200 points on [-6, 6]^2, classes
+    orange/blue, regression targets shaded orange (low) through white to blue (high)."""
+    x, y = GENERATORS[name](_THUMB_POINTS, 0.0, np.random.default_rng(_THUMB_SEED))
+    pix = QPixmap(size, size)
+    pix.fill(QColor("#f7f7f7"))
+    painter = QPainter(pix)
+    painter.setRenderHint(QPainter.Antialiasing)
+    painter.setPen(Qt.NoPen)
+    px = (x + 6.0) / 12.0 * (size - 4) + 2
+    if generator_task(name) == "classification":
+        colors = [BLUE if int(c) == 1 else ORANGE for c in y]
+    else:
+        v = y[:, 0]
+        t = (v - v.min()) / max(float(np.ptp(v)), 1e-12)
+        mid = QColor("#c8c8c8")  # pure white would vanish on the light background
+        colors = [_mix(ORANGE, mid, 2 * s) if s < 0.5 else _mix(mid, BLUE, 2 * s - 1)
+                  for s in t]
+    r = max(size / 40, 1.2)
+    for (u, w), color in zip(px, colors):
+        painter.setBrush(color)
+        painter.drawEllipse(u - r, size - w - r, 2 * r, 2 * r)
+    painter.end()
+    return pix
+
+
+class DatasetPanel(QWidget):
+    """Edits ``config.data`` and ``config.seed``; emits ``csv_requested`` for "Open CSV..."
+    (the main window shows the file dialog, then calls ``set_csv``)."""
+
+    csv_requested = Signal()
+
+    def __init__(self, model: ConfigModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self._csv_columns: list[str] = []
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+
+        # -- source: thumbnails for the 2-D generators
+        outer.addWidget(_heading("Data"))
+        grid = QGridLayout()
+        grid.setSpacing(4)
+        self.source_buttons: dict[str, QToolButton] = {}
+        self._source_group = QButtonGroup(self)
+        self._source_group.setExclusive(False)  # none is checked for a table or CSV source
+        for i, name in enumerate(GENERATORS_2D):
+            button = QToolButton()
+            button.setCheckable(True)
+            button.setIcon(QIcon(render_thumbnail(name)))
+            button.setIconSize(QSize(THUMB, THUMB))
+            button.setText(name)
+            button.setToolButtonStyle(Qt.ToolButtonTextUnderIcon)
+            button.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+            button.setStyleSheet(_TOGGLE_STYLE)
+            kind = generator_task(name)
+            button.setToolTip(f"{name} ({kind}, 2-D)")
+            button.setAccessibleName(f"Data set {name}")
+            button.clicked.connect(lambda _=False, n=name: self._set_source(n))
+            self._source_group.addButton(button)
+            self.source_buttons[name] = button
+            grid.addWidget(button, i // 4, i % 4)
+        for col in range(4):
+            grid.setColumnStretch(col, 1)
+        outer.addLayout(grid)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.form = form
+        self.table_combo = QComboBox()
+        self.table_combo.addItem(_NO_SET)
+        self.table_combo.addItems(SKLEARN_SETS)
+        self.table_combo.setToolTip("A real tabular data set from scikit-learn")
+        self.table_combo.setAccessibleName("Tabular data set")
+        self.table_combo.activated.connect(self._on_table)
+        form.addRow("Table:", self.table_combo)
+
+        self.csv_button = QPushButton("Open CSV...")
+        self.csv_button.setToolTip("Load a CSV file (one row per sample)")
+        self.csv_button.setAccessibleName("Open CSV file")
+        self.csv_button.clicked.connect(self.csv_requested)
+        self.csv_label = QLabel()
+        self.csv_label.setWordWrap(False)
+        self.csv_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        csv_row = QHBoxLayout()
+        csv_row.addWidget(self.csv_button)
+        csv_row.addWidget(self.csv_label, 1)
+        form.addRow("File:", csv_row)
+
+        self.target_combo = QComboBox()
+        self.target_combo.setToolTip("The CSV column to predict")
+        self.target_combo.setAccessibleName("Target column")
+        self.target_combo.activated.connect(
+            lambda _i: self._update(target=self.target_combo.currentText()))
+        form.addRow("Target:", self.target_combo)
+
+        # -- size, noise, split
+        self.samples_spin = QSpinBox()
+        self.samples_spin.setRange(2, MAX_SAMPLES)
+        self.samples_spin.setSingleStep(50)
+        self.samples_spin.setToolTip("Number of points drawn from the 2-D generator")
+        self.samples_spin.setAccessibleName("Samples")
+        self.samples_spin.valueChanged.connect(lambda v: self._update(samples=v))
+        form.addRow("Samples:", self.samples_spin)
+
+        self.noise_spin = QDoubleSpinBox()
+        self.noise_spin.setRange(0.0, 1.0)
+        self.noise_spin.setSingleStep(0.05)
+        self.noise_spin.setDecimals(2)
+        self.noise_spin.setToolTip("Noise (TensorFlow Playground's slider / 100; it stops at 0.5)")
+        self.noise_spin.setAccessibleName("Noise")
+        self.noise_spin.valueChanged.connect(lambda v: self._update(noise=v))
+        form.addRow("Noise:", self.noise_spin)
+
+        self.test_spin = QDoubleSpinBox()
+        self.test_spin.setRange(0.0, 0.9)
+        self.test_spin.setSingleStep(0.05)
+        self.test_spin.setDecimals(2)
+        self.test_spin.setToolTip("Fraction of the samples held out for testing")
+        self.test_spin.setAccessibleName("Test fraction")
+        self.test_spin.valueChanged.connect(lambda v: self._update(test_fraction=v))
+        form.addRow("Test fraction:", self.test_spin)
+        for spin in (self.samples_spin, self.noise_spin, self.test_spin):
+            spin.setKeyboardTracking(False)  # one update per typed value, not per keystroke
+
+        # -- features
+        features = QWidget()
+        fgrid = QGridLayout(features)
+        fgrid.setContentsMargins(0, 0, 0, 0)
+        fgrid.setSpacing(3)
+        self.feature_buttons: dict[str, QToolButton] = {}
+        for i, name in enumerate(FEATURES_2D):
+            button = QToolButton()
+            button.setText(name)
+            button.setCheckable(True)
+            button.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+            button.setStyleSheet(_TOGGLE_STYLE)
+            button.setToolTip(f"Feed {name} to the network (2-D sources only)")
+            button.setAccessibleName(f"Feature {name}")
+            button.toggled.connect(self._on_feature)
+            self.feature_buttons[name] = button
+            fgrid.addWidget(button, i // 4, i % 4)
+        form.addRow("Features:", features)
+
+        self.standardize_check = QCheckBox("Standardize inputs")
+        self.standardize_check.setToolTip("Scale each input to mean 0, standard deviation 1 "
+                                          "(fitted on the training split)")
+        self.standardize_check.setAccessibleName("Standardize inputs")
+        self.standardize_check.toggled.connect(lambda on: self._update(standardize=on))
+        form.addRow("", self.standardize_check)
+
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, _SEED_MAX)
+        self.seed_spin.setKeyboardTracking(False)
+        self.seed_spin.setToolTip("Seed of every random draw: data, weights, shuffling, dropout")
+        self.seed_spin.setAccessibleName("Seed")
+        self.seed_spin.valueChanged.connect(self._on_seed)
+        self.regenerate_button = QPushButton("Regenerate")
+        self.regenerate_button.setToolTip("Draw new data (and weights): seed + 1")
+        self.regenerate_button.setAccessibleName("Regenerate data")
+        self.regenerate_button.clicked.connect(
+            lambda: self._on_seed(min(self.model.config.seed + 1, _SEED_MAX)))
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed_spin, 1)
+        seed_row.addWidget(self.regenerate_button)
+        form.addRow("Seed:", seed_row)
+        outer.addLayout(form)
+
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c62828;")
+        self.error_label.setAccessibleName("Data error")
+        self.error_label.hide()
+        outer.addWidget(self.error_label)
+        outer.addStretch(1)
+
+        model.changed.connect(self._on_changed)
+        self.refresh()
+
+    # -- edits -> model
+
+    def _show_result(self, error: str | None) -> None:
+        """Show a refused edit inline and put the widgets back; clear on success."""
+        if error:
+            self.error_label.setText(error)
+            self.error_label.show()
+            self.refresh()
+        else:
+            self.error_label.clear()
+            self.error_label.hide()
+
+    def _update(self, **changes) -> None:
+        self._show_result(self.model.update_data(**changes))
+
+    def _set_source(self, name: str, path: str | None = None, target: str | None = None) -> None:
+        data = self.model.config.data
+        is_2d = name in GENERATORS_2D
+        # 2-D sources keep their feature choice; the others have no features to pick
+        features = (data.features if data.is_2d else None) if is_2d else None
+        self._update(source=name, features=features, path=path, target=target, task=None)
+        self.refresh()  # a click on the checked thumbnail must not leave it unchecked
+
+    def _on_table(self, index: int) -> None:
+        if index > 0:
+            self._set_source(self.table_combo.itemText(index))
+        else:
+            self.refresh()
+
+    def _on_feature(self) -> None:
+        chosen = tuple(n for n in FEATURES_2D if self.feature_buttons[n].isChecked())
+        self._update(features=chosen)
+
+    def _on_seed(self, seed: int) -> None:
+        self._show_result(self.model.update_seed(int(seed)))
+
+    def set_csv(self, path: str, columns: list[str]) -> None:
+        """Use the CSV file ``path`` (the main window read its header ``columns``); the target
+        defaults to the last column."""
+        self._csv_columns = list(columns)
+        self._set_source("csv", path=path, target=columns[-1] if columns else None)
+
+    # -- model -> widgets
+
+    def _on_changed(self, config: RunConfig, part: str) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show ``model.config`` without feeding edits back."""
+        config = self.model.config
+        data = config.data
+        widgets = [*self.source_buttons.values(), *self.feature_buttons.values(),
+                   self.table_combo, self.target_combo, self.samples_spin, self.noise_spin,
+                   self.test_spin, self.standardize_check, self.seed_spin]
+        blockers = [QSignalBlocker(w) for w in widgets]
+        for name, button in self.source_buttons.items():
+            button.setChecked(name == data.source)
+        self.table_combo.setCurrentIndex(max(self.table_combo.findText(data.source), 0))
+        is_csv = data.source == "csv"
+        self.csv_label.setText(data.path.replace("\\", "/").rsplit("/", 1)[-1] if is_csv else "")
+        self.csv_label.setToolTip(data.path or "")
+        self.target_combo.clear()
+        if is_csv:
+            columns = list(self._csv_columns)
+            if data.target is not None and data.target not in columns:
+                columns.append(data.target)
+            self.target_combo.addItems(columns)
+            self.target_combo.setCurrentIndex(self.target_combo.findText(data.target or ""))
+            if data.target is None and columns:
+                self.target_combo.setCurrentIndex(len(columns) - 1)
+        self.form.setRowVisible(self.target_combo, is_csv)
+        self.samples_spin.setValue(data.samples)
+        self.noise_spin.setValue(data.noise)
+        self.test_spin.setValue(data.test_fraction)
+        chosen = data.features or ()
+        for name, button in self.feature_buttons.items():
+            button.setChecked(name in chosen)
+            button.setEnabled(data.is_2d)
+        for w in (self.samples_spin, self.noise_spin):
+            w.setEnabled(data.is_2d)
+        self.standardize_check.setChecked(data.standardize)
+        self.seed_spin.setValue(min(config.seed, _SEED_MAX))
+        del blockers
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+if __name__ == "__main__":
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv)
+    panel = DatasetPanel(ConfigModel())
+    panel.csv_requested.connect(lambda: panel.set_csv("example.csv", ["a", "b", "label"]))
+    panel.resize(320, 620)
+    panel.show()
+    sys.exit(app.exec())

@@ -1,0 +1,131 @@
+"""The main window end to end: controls found by their labels, live training, files, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from playground import config as config_io  # noqa: E402
+from playground.ui.main_window import MainWindow  # noqa: E402
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """Error dialogs are recorded instead of blocking the test."""
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    return shown
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, errors):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    yield w
+    w.close()
+
+
+def _action(window, text):
+    found = [a for a in window.findChildren(type(window.play_action)) if a.text() == text]
+    assert found, f"no action labelled {text!r}"
+    return found[0]
+
+
+def _snapshot(qtbot, window, trigger):
+    with qtbot.waitSignal(window.controller.snapshot_ready, timeout=60000) as blocker:
+        trigger()
+    return blocker.args[0]
+
+
+def test_step_epoch_advances_the_counters(qtbot, window):
+    snap = _snapshot(qtbot, window, _action(window, "Step epoch").trigger)
+    assert snap.epoch == 1
+    qtbot.waitUntil(lambda: window.epoch_label.text() == "Epoch 1", timeout=5000)
+    assert "train loss" in window.status.text()
+    _snapshot(qtbot, window, _action(window, "Step batch").trigger)
+    assert window.step_label.text().startswith("Step ")
+
+
+def test_play_trains_live_and_pause_stops(qtbot, window):
+    _snapshot(qtbot, window, window.controller.step_epoch)  # compile outside the timing
+    window.speed_combo.setCurrentIndex(window.speed_combo.count() - 1)  # as fast as possible
+    assert window.model.update_train(epochs=10**6) is None
+    with qtbot.waitSignal(window.controller.playing_changed, timeout=5000):
+        _action(window, "Play").trigger()
+    assert window.play_action.text() == "Pause"
+    qtbot.wait(1500)
+    with qtbot.waitSignal(window.controller.playing_changed, timeout=5000):
+        window.play_action.trigger()
+    qtbot.wait(200)
+    epoch = int(window.epoch_label.text().split()[1].replace(",", ""))
+    assert epoch > 10
+    qtbot.wait(300)
+    assert int(window.epoch_label.text().split()[1].replace(",", "")) == epoch
+
+
+def test_live_learning_rate_keeps_the_run_and_data_change_resets(qtbot, window):
+    _snapshot(qtbot, window, window.controller.step_epoch)
+    snap = _snapshot(qtbot, window, lambda: window.model.update_optimizer(lr=0.3))
+    assert snap.epoch == 1 and snap.lr == 0.3          # applied live: same run
+    snap = _snapshot(qtbot, window, window.controller.step_epoch)
+    assert snap.epoch == 2 and snap.curves["lr"][-1] == 0.3
+    snap = _snapshot(qtbot, window, lambda: window.model.update_data(noise=0.2))
+    assert snap.epoch == 0                             # data change: a new run
+
+
+def test_open_and_save_config(qtbot, window, tmp_path, errors):
+    path = tmp_path / "run.json"
+    cfg = json.loads(window.model.config.to_json())
+    cfg["data"]["source"] = "xor"
+    path.write_text(json.dumps(cfg))
+    assert window.open_path(str(path))
+    assert window.model.config.data.source == "xor"
+    assert window.trainer.config.data.source == "xor"
+    out = tmp_path / "saved.json"
+    assert window._write(out)
+    assert config_io.load(out) == window.model.config
+    assert str(out) in window._recent()
+
+
+def test_a_bad_config_is_reported_and_changes_nothing(qtbot, window, tmp_path, errors):
+    before = window.model.config
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": 1, "data": {"source": "xor"}, "model": {"type": "mlp"}, '
+                   '"train": {"optimizer": {"lr": -1}}}')
+    assert not window.open_path(str(bad))
+    assert window.model.config == before
+    assert errors and "train.optimizer.lr must be > 0" in errors[-1]
+
+
+def test_screenshot_after_training(qtbot, window, tmp_path):
+    window.controller.play()
+    qtbot.wait(2000)
+    window.controller.pause()
+    qtbot.wait(300)
+    shot = window.grab()
+    assert shot.width() >= 1000 and not shot.isNull()
+    shot.save(str(tmp_path / "main.png"))
+
+
+def test_speed_limit_and_stop_at_the_configured_epochs(qtbot, window):
+    _snapshot(qtbot, window, window.controller.step_epoch)  # kernels ready before timing
+    assert window.model.update_train(epochs=12) is None
+    window.speed_combo.setCurrentIndex(0)  # 1 epoch a second
+    assert window.speed_combo.currentData() == 1.0
+    with qtbot.waitSignal(window.controller.playing_changed, timeout=5000):
+        window.controller.play()
+    qtbot.wait(500)
+    assert int(window.epoch_label.text().split()[1]) <= 2   # limited
+    window.speed_combo.setCurrentIndex(window.speed_combo.count() - 1)  # no limit
+    qtbot.waitUntil(lambda: window.play_action.text() == "Play", timeout=10000)
+    qtbot.wait(100)
+    assert window.epoch_label.text() == "Epoch 12"   # paused itself at train.epochs
