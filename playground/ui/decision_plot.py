@@ -103,6 +103,8 @@ class DecisionRegionPlot(QWidget):
         self.dataset = dataset
         self._grid = None
         self.image.clear()
+        # the 2-D generators share one unit on both axes: keep circles round
+        self.plot.setAspectLocked(tuple(dataset.input_names) == ("x1", "x2"))
         if dataset.task == "regression":
             self.mode = REGRESSION
             y = np.asarray(dataset.y_train, dtype=np.float64).reshape(len(dataset.y_train), -1)

@@ -13,7 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QToolBar,
+    QComboBox, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea,
+    QSplitter, QToolBar, QWidget,
 )
 
 from playground import __version__
@@ -39,6 +40,18 @@ FIXED_TRAIN_KEYS = ("loss", "batch_size", "shuffle", "dtype")
 SPEEDS = (("1 epoch/s", 1.0), ("10 epochs/s", 10.0), ("30 epochs/s", 30.0),
           ("100 epochs/s", 100.0), ("1,000 epochs/s", 1000.0), ("As fast as possible", 0.0))
 DEFAULT_SPEED = 3
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """A panel in a scroll area, so docks can shrink on small screens (1024x700)."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    # as wide as the panel wants (plus a scroll bar), never squeezed below it
+    area.setMinimumWidth(widget.minimumSizeHint().width() + 16)
+    return area
 
 
 class MainWindow(QMainWindow):
@@ -85,9 +98,12 @@ class MainWindow(QMainWindow):
                 ("lr", "Learning rate", self.lr_plot, Qt.RightDockWidgetArea)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock-{name}")
-            dock.setWidget(widget)
+            dock.setWidget(_scrolled(widget) if name != "lr" else widget)
             self.addDockWidget(area, dock)
             self.docks[name] = dock
+        self.resizeDocks([self.docks["hyperparameters"], self.docks["lr"]], [640, 200],
+                         Qt.Vertical)
+        self.resizeDocks([self.docks["data"], self.docks["network"]], [520, 380], Qt.Vertical)
         self.status = QLabel("Preparing the engine...")
         self.status.setAccessibleName("Training status")
         self.statusBar().addWidget(self.status, 1)
@@ -228,7 +244,9 @@ class MainWindow(QMainWindow):
             self.decision_plot.show_confusion(snap.confusion, self.trainer.dataset.class_names)
         self.epoch_label.setText(f"Epoch {snap.epoch:,}")
         self.step_label.setText(f"Step {snap.steps:,}")
-        parts = [f"epoch {snap.epoch:,}", f"{snap.steps_per_second:,.0f} steps/s"]
+        parts = [f"epoch {snap.epoch:,}"]
+        if self._playing and snap.steps_per_second > 0:
+            parts.append(f"{snap.steps_per_second:,.0f} steps/s")
         for key, name in (("train_loss", "train loss"), ("test_loss", "test loss")):
             value = snap.last(key)
             if value is not None:
