@@ -16,6 +16,7 @@ from playground.config import MAX_SAMPLES, RunConfig
 from playground.data.generators import GENERATORS, generator_task
 from playground.data.names import FEATURES_2D, GENERATORS_2D, SKLEARN_SETS
 from playground.ui.config_model import ConfigModel
+from playground.ui.error_label import ErrorLabel
 
 #: TensorFlow Playground's colours: class 0 / negative orange, class 1 / positive blue.
 ORANGE = QColor("#f59322")
@@ -206,11 +207,7 @@ class DatasetPanel(QWidget):
         form.addRow("Seed:", seed_row)
         outer.addLayout(form)
 
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828;")
-        self.error_label.setAccessibleName("Data error")
-        self.error_label.hide()
+        self.error_label = ErrorLabel("Data error")
         outer.addWidget(self.error_label)
         outer.addStretch(1)
 
@@ -221,13 +218,8 @@ class DatasetPanel(QWidget):
 
     def _show_result(self, error: str | None) -> None:
         """Show a refused edit inline and put the widgets back; clear on success."""
-        if error:
-            self.error_label.setText(error)
-            self.error_label.show()
+        if self.error_label.report(error):
             self.refresh()
-        else:
-            self.error_label.clear()
-            self.error_label.hide()
 
     def _update(self, **changes) -> None:
         self._show_result(self.model.update_data(**changes))

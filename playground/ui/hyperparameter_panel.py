@@ -21,6 +21,7 @@ from playground.engine.optimizers import OPTIMIZER_DEFAULTS
 from playground.engine.schedulers import SCHEDULE_DEFAULTS
 from playground.errors import ConfigError
 from playground.ui.config_model import ConfigModel
+from playground.ui.error_label import ErrorLabel
 
 #: ClipConfig's fields are the clipping kinds ("norm", "value"); "none" is an empty ClipConfig.
 CLIP_KINDS: tuple[str, ...] = ("none",) + tuple(
@@ -91,11 +92,7 @@ class HyperparameterPanel(QWidget):
         self.model = model
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c62828;")
-        self.error_label.setAccessibleName("Training settings error")
-        self.error_label.hide()
+        self.error_label = ErrorLabel("Training settings error")
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
@@ -259,13 +256,8 @@ class HyperparameterPanel(QWidget):
 
     def _show_result(self, error: str | None) -> None:
         """Show a refused edit inline and put the widgets back; clear on success."""
-        if error:
-            self.error_label.setText(error)
-            self.error_label.show()
+        if self.error_label.report(error):
             self.refresh()
-        else:
-            self.error_label.clear()
-            self.error_label.hide()
 
     def _train(self, **changes) -> None:
         self._show_result(self.model.update_train(**changes))

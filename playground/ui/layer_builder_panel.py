@@ -23,6 +23,7 @@ from playground.config import (
 from playground.engine.activations import ACTIVATIONS
 from playground.engine.initializers import BIAS_INITIALIZERS, INITIALIZERS
 from playground.ui.config_model import ConfigModel
+from playground.ui.error_label import ErrorLabel
 
 #: How each activation reads in the list ("ReLU", not "relu").
 ACTIVATION_LABELS: dict[str, str] = {
@@ -32,7 +33,6 @@ ACTIVATION_LABELS: dict[str, str] = {
 MAX_PANEL_UNITS = 1024
 MAX_DROPOUT = 0.95
 _LAYER_ROLE = Qt.ItemDataRole.UserRole
-_ERROR_STYLE = "color: #c62828;"
 _WARNING_STYLE = "color: #b26a00;"
 
 
@@ -122,10 +122,7 @@ class LayerBuilderPanel(QWidget):
         self.move_down = _named(QPushButton("Move down"), "Move layer down",
                                 "Move the selected layer one row down")
 
-        self.error_label = QLabel()
-        self.error_label.setStyleSheet(_ERROR_STYLE)
-        self.error_label.setWordWrap(True)
-        self.error_label.setAccessibleName("Layer error")
+        self.error_label = ErrorLabel("Layer error")
         self.warning_label = QLabel()
         self.warning_label.setStyleSheet(_WARNING_STYLE)
         self.warning_label.setWordWrap(True)
@@ -346,8 +343,7 @@ class LayerBuilderPanel(QWidget):
         self.move_down.setEnabled(0 <= row < n - 1)
 
     def _show_error(self, message: str | None) -> None:
-        self.error_label.setText(message or "")
-        self.error_label.setVisible(bool(message))
+        self.error_label.report(message)
 
     # -- view -> model -----------------------------------------------------------------------
 
