@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -46,9 +47,10 @@ def _train_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="playground train",
                 description="Train a run config headless, print a summary, write exports.")
     p.add_argument("config", metavar="CONFIG", help="run config (JSON, format 1)")
-    p.add_argument("--epochs", type=_nonneg_int, metavar="N",
+    p.add_argument("--epochs", type=_bounded_int(MAX_EPOCHS), metavar="N",
                    help="override train.epochs; 0 exports the initial weights")
-    p.add_argument("--seed", type=_nonneg_int, metavar="S", help="override the config's seed")
+    p.add_argument("--seed", type=_bounded_int(MAX_SEED), metavar="S",
+                   help="override the config's seed")
     p.add_argument("--init", metavar="WEIGHTS",
                    help="start from these weights (.safetensors, .npz or .json)")
     p.add_argument("--export", action="append", default=[], metavar="PATH",
@@ -58,14 +60,23 @@ def _train_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+MAX_EPOCHS = 10_000_000   # as train.epochs in the config
+MAX_SEED = 2**63 - 1      # as seed in the config
+
+
+def _bounded_int(hi: int):
+    def parse(text: str) -> int:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {shown!r}") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must be >= 0, got {shown}")
+        if value > hi:
+            raise argparse.ArgumentTypeError(f"must be <= {hi}, got {shown}")
+        return value
+    return parse
 
 
 def _fail(message: str, status: int = EXIT_BAD_INPUT) -> int:
@@ -109,52 +120,100 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def app_command(args: list[str]) -> int:
-    """The desktop app arrives with the app issue; until then say how to use the command line."""
+    """``playground`` opens the desktop app; ``playground FILE`` opens a config in it."""
     if len(args) > 1 or (args and args[0].startswith("-")):
         raise UsageError(f"unrecognized arguments: {' '.join(args)} (see 'playground --help')")
-    if args and not Path(args[0]).exists():
+    if args and not Path(args[0]).is_file():
         raise UsageError(f"file not found: {args[0]}")
-    print("The desktop app is not part of this build yet; the headless trainer is.\n")
-    print(USAGE)
-    return 0
+    try:
+        from playground.ui.app import run_app
+    except ImportError as exc:  # a broken or missing Qt install: say so in one line
+        raise UsageError(f"the desktop app cannot start: {exc}") from None
+    return run_app(args[0] if args else None)
 
 
-def _check_exports(paths: list[str]) -> None:
-    """Refuse bad export paths before any training, so nothing is half done."""
+def _check_exports(paths: list[str], inputs: dict[Path, str]) -> None:
+    """Refuse bad export paths before any training, so nothing is half done. ``inputs`` maps
+    the run's input files (resolved) to what they are: an export must not overwrite one."""
     from playground.io.weights import format_of
+    seen: set[Path] = set()
     for path in paths:
-        format_of(path)
-        parent = Path(path).resolve().parent
-        if not parent.is_dir():
-            raise UsageError(f"--export {path}: folder {parent} does not exist")
-        if Path(path).is_dir():
+        if path and Path(path).is_dir():
             raise UsageError(f"--export {path} is a folder; give a file name")
+        format_of(path)
+        target = Path(path).resolve()
+        if not target.parent.is_dir():
+            raise UsageError(f"--export {path}: folder {target.parent} does not exist")
+        if not os.access(target.parent, os.W_OK):
+            raise UsageError(f"--export {path}: folder {target.parent} is not writable")
+        if target in seen:
+            raise UsageError(f"--export {path} is given twice; give each export file once")
+        if target in inputs:
+            raise UsageError(f"--export {path} would overwrite the {inputs[target]}; "
+                             "choose another file name")
+        seen.add(target)
 
 
 def train_command(argv: list[str]) -> int:
+    # The contract is one line on stderr: a stray library warning (NumPy's "overflow
+    # encountered", ...) must not add lines; every real problem is reported on its own.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _train(argv)
+
+
+def _train(argv: list[str]) -> int:
     from playground import config as config_mod
 
-    opts = _train_parser().parse_args(argv)
-    _check_exports(opts.export)
-    cfg = config_mod.load(opts.config)
+    try:
+        opts = _train_parser().parse_args(argv)
+    except SystemExit as exc:  # --help printed the help
+        return exc.code if isinstance(exc.code, int) else 0
+    for flag, value in (("CONFIG", [opts.config]), ("--init", [opts.init]),
+                        ("--export", opts.export)):
+        if "" in value:
+            raise UsageError(f"{flag} is an empty string; give a file name")
+    config_path = Path(opts.config)
+    inputs = {config_path.resolve(): "config file"}
+    if opts.init:
+        inputs.pop(Path(opts.init).resolve(), None)  # continuing in place is fine
+    _check_exports(opts.export, inputs)
+    cfg = config_mod.load(config_path)
     if opts.epochs is not None:
         cfg = cfg.replace(train=_replace(cfg.train, epochs=opts.epochs))
     if opts.seed is not None:
         cfg = cfg.replace(seed=opts.seed)
+    base_dir = config_path.resolve().parent
+    if cfg.data.source == "csv":
+        from playground.data.csv_source import _resolve
+        _check_exports(opts.export, {_resolve(cfg.data.path, base_dir).resolve(): "CSV file"})
 
+    from playground.data import load_dataset
+    from playground.data.loader import check_fits_dtype
     from playground.engine.trainer import Trainer
-    trainer = Trainer(cfg, base_dir=Path(opts.config).resolve().parent, evaluate_epochs=False)
-    if opts.init:
-        from playground.io.weights import load_weights
+    dataset = load_dataset(cfg.data, cfg.seed, base_dir)
+    check_fits_dtype(dataset, cfg.train.dtype,
+                     Path(cfg.data.path).name if cfg.data.source == "csv" else cfg.data.source)
+    trainer = Trainer(cfg, dataset=dataset, base_dir=base_dir, evaluate_epochs=False)
+    if opts.init is not None:
+        from playground.io.weights import check_dtype_range, load_weights
         state, _ = load_weights(opts.init)
         try:
             trainer.load_state_dict(state)
+            check_dtype_range(state, cfg.train.dtype)
         except PlaygroundError as exc:
             raise type(exc)(f"--init {opts.init}: {exc}") from None
 
     failure = _run(trainer, cfg.train.epochs, quiet=opts.quiet)
     if failure:
         return _fail(failure, EXIT_FAILED)
+    import numpy as np
+    bad = next((k for k, v in trainer.state_dict().items()
+                if v.dtype.kind == "f" and not np.isfinite(v).all()), None)
+    if bad is not None:
+        return _fail(f"training diverged by epoch {trainer.epoch}: {bad} became NaN or "
+                     "infinite; try a lower learning rate, weight decay or regularization "
+                     "rate, or gradient clipping (nothing was written)", EXIT_FAILED)
     print(summary(trainer))
     if opts.export:
         from playground.io.weights import save_weights

@@ -30,14 +30,23 @@ LAYER_TYPES: tuple[str, ...] = ("dense", "batchnorm", "dropout") + ACTIVATIONS
 REGULARIZATIONS: tuple[str, ...] = ("none", "l1", "l2")
 MAX_SAMPLES = 1_000_000
 MAX_UNITS = 100_000
+FLOAT32_MAX = 3.4028234663852886e38  # np.finfo(np.float32).max
+MAX_SHOWN = 80  # characters of a bad value or key quoted in an error message
 
 
 def _fmt(value: Any) -> str:
-    """A value as the JSON it came from (null, true, "text"), for error messages."""
+    """A value as the JSON it came from (null, true, "text"), for error messages; a long one
+    is cut short, so that a megabyte string does not become a megabyte message."""
     try:
-        return json.dumps(value)
+        text = json.dumps(value)
     except (TypeError, ValueError):
-        return repr(value)
+        text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 3] + "..."
+
+
+def _key(name: str) -> str:
+    """A JSON object key for a message: as it is when short and printable, else quoted."""
+    return name if name.isprintable() and len(name) <= MAX_SHOWN else _fmt(name)
 
 
 def _choices(values) -> str:
@@ -102,7 +111,7 @@ class _Keys:
         self.obj = obj
         unknown = [k for k in obj if k not in allowed]
         if unknown:
-            raise ConfigError(f"{self.at(unknown[0])} is not a known key; allowed: "
+            raise ConfigError(f"{self.at(_key(unknown[0]))} is not a known key; allowed: "
                               f"{_choices(allowed)}")
 
     def at(self, key: str) -> str:
@@ -160,6 +169,9 @@ class DataConfig:
             if self.path is None:
                 raise ConfigError(f"{p}.path is required when {p}.source is csv")
             _check_str(f"{p}.path", self.path)
+            if "\0" in self.path:
+                raise ConfigError(f"{p}.path must not contain a NUL character, got "
+                                  f"{_fmt(self.path)}")
             if self.target is not None:
                 _check_str(f"{p}.target", self.target)
         else:
@@ -365,7 +377,7 @@ class OptimizerConfig:
         given = dict(self.options)
         for key in given:
             if key not in defaults:
-                raise ConfigError(f"{p}.{key} is not an option of {self.name}; allowed: "
+                raise ConfigError(f"{p}.{_key(key)} is not an option of {self.name}; allowed: "
                                   f"{_choices(['name', *defaults])}")
         merged = {k: _check_option(p, k, given.get(k, d), d) for k, d in defaults.items()}
         if self.name == "sgd" and merged["nesterov"] and (
@@ -412,7 +424,7 @@ class ScheduleConfig:
         given = dict(self.options)
         for key in given:
             if key not in defaults:
-                raise ConfigError(f"{p}.{key} is not an option of {self.name}; allowed: "
+                raise ConfigError(f"{p}.{_key(key)} is not an option of {self.name}; allowed: "
                                   f"{_choices(['name', *defaults])}")
         merged = {k: (None if k == "t_max" and given.get(k, d) is None
                       else _check_option(p, k, given.get(k, d), d))
@@ -551,6 +563,13 @@ class RunConfig:
         _set(self, "seed", _check_int("seed", self.seed, 0, 2**63 - 1))
         if self.model.type == "perceptron" and self.train.loss not in ("auto",):
             raise ConfigError("train.loss must be auto for a perceptron (it has no loss to pick)")
+        if self.train.dtype == "float32":
+            for i, layer in enumerate(self.model.layers):
+                bias = getattr(layer, "bias_init", None)
+                if isinstance(bias, float) and abs(bias) > FLOAT32_MAX:
+                    raise ConfigError(f"model.layers[{i}].bias_init {bias:g} does not fit "
+                                      f"train.dtype float32 (|value| <= {FLOAT32_MAX:.6g}); use "
+                                      "a smaller value or float64")
 
     @classmethod
     def from_dict(cls, obj: Any) -> RunConfig:
@@ -585,12 +604,25 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object with each key once: a repeated key would silently drop the first value."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ConfigError(f"key {_fmt(key)} appears twice in one object; each key may "
+                              "appear once")
+        obj[key] = value
+    return obj
+
+
 def loads(text: str) -> RunConfig:
     """Parse and validate a config from JSON text."""
     try:
-        obj = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
+        obj = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except ValueError as exc:  # JSONDecodeError, and ints over Python's 4300-digit limit
         raise ConfigError(f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ConfigError("not valid JSON: nested too deeply") from None
     return RunConfig.from_dict(obj)
 
 
@@ -598,6 +630,9 @@ def load(path: str | os.PathLike) -> RunConfig:
     """Read a config file; errors name the file's problem in one line."""
     from playground.userfiles import read_text
     path = Path(path)
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise ConfigError(f"config file {path} is not a regular file (a device, pipe or "
+                          "socket); give a JSON file")
     text = read_text(path, "config file", ConfigError)
     try:
         return loads(text)

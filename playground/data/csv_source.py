@@ -36,7 +36,16 @@ def _resolve(path: str | Path, base_dir: str | Path | None) -> Path:
 
 
 def _read_text(p: Path) -> str:
-    return read_text(p, "CSV file", DataError)
+    try:
+        special = p.exists() and not p.is_file() and not p.is_dir()
+    except (OSError, ValueError):  # a NUL byte or an over-long name: read_text names it
+        special = False
+    if special:
+        raise DataError(f"CSV file {p} is not a regular file (a device, pipe or socket)")
+    try:
+        return read_text(p, "CSV file", DataError)
+    except ValueError:  # "embedded null byte" from the OS layer
+        raise DataError(f"CSV file path {str(p)!r} is not a valid file name") from None
 
 
 def _is_number(cell: str) -> bool:
@@ -52,16 +61,21 @@ def _rows(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]
     reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
+    first = 1  # the line a record starts on: a quoted field may span several lines
     try:
         for row in reader:
+            start, first = first, reader.line_num + 1
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
             if header is None:
                 header = [c.strip() for c in row]
                 _check_header(header, reader.line_num, name)
             elif len(row) != len(header):
-                raise DataError(f"{name} line {reader.line_num}: {len(row)} fields, expected "
-                                f"{len(header)} (as many as the header has columns)")
+                spans = reader.line_num > start and any("\n" in c or "\r" in c for c in row)
+                raise DataError(
+                    f"{name} line {start if spans else reader.line_num}: {len(row)} fields, "
+                    f"expected {len(header)} (as many as the header has columns)"
+                    + ("; a double quote opened on this line is never closed" if spans else ""))
             else:
                 rows.append((reader.line_num, row))
     except csv.Error as exc:
@@ -73,6 +87,12 @@ def _rows(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]
 
 
 def _check_header(header: list[str], line: int, name: str) -> None:
+    if len(header) == 1:
+        for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+            if sep in header[0]:
+                raise DataError(f"{name} line {line}: the header is a single column "
+                                f"{header[0]!r}, which looks separated by {label}; columns "
+                                f"must be separated by commas")
     if all(_is_number(c) for c in header):
         raise DataError(f"{name} line {line} looks like data, not column names; the first row "
                         f"must be a header naming every column")

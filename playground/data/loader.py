@@ -78,3 +78,35 @@ def load_dataset(cfg: DataConfig, seed: int, base_dir: str | Path | None = None)
                    input_names=raw.input_names, feature_names=tuple(features),
                    class_names=raw.class_names, target_names=raw.target_names,
                    mean=mean, std=std)
+
+
+def check_fits_dtype(ds: Dataset, dtype: str, source: str = "the data") -> None:
+    """DataError if the model inputs or regression targets cannot be trained on in ``dtype``.
+
+    Every model input must be representable (a float32 cast of 1e39 is infinity), and a
+    regression target small enough that the squared error summed over the training rows
+    stays finite; otherwise the first epoch would report a meaningless "diverged".
+    """
+    info = np.finfo(np.dtype(dtype))
+    x = np.concatenate([ds.x_train, ds.x_test]) if ds.has_test else ds.x_train
+    if x.size:
+        peak = np.abs(x).max(axis=0)
+        over = np.flatnonzero(peak > info.max)
+        if over.size:
+            j = int(over[0])
+            raise DataError(
+                f"{source}: input {ds.feature_names[j]!r} holds {peak[j]:.3g}, beyond the "
+                f"{dtype} range (|value| <= {info.max:.3g}); use train.dtype float64 or turn "
+                "on data.standardize")
+    if ds.task == "regression" and ds.y_train.size:
+        y = np.concatenate([ds.y_train, ds.y_test]) if ds.has_test else ds.y_train
+        limit = float(np.sqrt(info.max / max(ds.y_train.shape[0], 1)) / 2)
+        peak = np.abs(y).max(axis=0)
+        over = np.flatnonzero(peak > limit)
+        if over.size:
+            j = int(over[0])
+            name = ds.target_names[j] if j < len(ds.target_names) else f"target {j}"
+            raise DataError(
+                f"{source}: target {name!r} holds {peak[j]:.3g}; the squared error of values "
+                f"beyond {limit:.3g} overflows {dtype}; rescale the target"
+                + (" or use train.dtype float64" if dtype == "float32" else ""))

@@ -35,14 +35,28 @@ def fit_standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column mean and population std (ddof=0, as sklearn's StandardScaler) of x (n, f) -> (f,).
 
     A constant column has std 0; it is replaced by 1 so that (x - mean) / std maps it to 0.
+    A column of huge values (|x| near 1e308) whose sum or squares overflow is computed on
+    x / max|x| and scaled back, so that mean and std stay finite.
     """
     x = np.asarray(x, dtype=np.float64)
-    mean = x.mean(axis=0)
-    std = x.std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = x.mean(axis=0)
+        std = x.std(axis=0)
+    bad = ~(np.isfinite(mean) & np.isfinite(std))
+    if bad.any():
+        scale = np.abs(x[:, bad]).max(axis=0)
+        scaled = x[:, bad] / scale
+        mean[bad] = scaled.mean(axis=0) * scale
+        std[bad] = scaled.std(axis=0) * scale
     std[std == 0] = 1.0
     return mean, std
 
 
 def standardize(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """z = (x - mean) / std, column-wise."""
-    return (np.asarray(x, dtype=np.float64) - mean) / std
+    """z = (x - mean) / std, column-wise (as x / std - mean / std where x - mean overflows)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (x - mean) / std
+    if not np.isfinite(z).all():
+        z = np.where(np.isfinite(z), z, x / std - mean / std)
+    return z

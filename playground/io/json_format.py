@@ -108,7 +108,7 @@ def _tensor(key: str, entry: Any) -> np.ndarray:
 
 def read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a BOM from a Windows editor is fine
     except UnicodeDecodeError:
         raise WeightsError("not a JSON weights file (not UTF-8 text)") from None
     doc = strict_loads(text)

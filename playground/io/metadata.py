@@ -43,6 +43,8 @@ def strict_loads(text: str) -> Any:
         raise WeightsError(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except ValueError as exc:  # an integer over Python's 4300-digit limit
+        raise WeightsError(f"invalid JSON: {first_line(exc)}") from None
     except RecursionError:
         raise WeightsError("invalid JSON: nested too deeply") from None
 

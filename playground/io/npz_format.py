@@ -64,6 +64,10 @@ def _member(npz: Any, name: str) -> np.ndarray:
 
 
 def read(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06", np.lib.format.MAGIC_PREFIX)):
+        # np.load would take it for a pickle and suggest allowing pickles: never do that
+        raise WeightsError("not an .npz archive (a zip of .npy arrays): the file is not a zip "
+                           "archive")
     try:
         npz = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as exc:

@@ -59,7 +59,7 @@ def _header(data: bytes) -> dict[str, Any]:
                            f"exceeds the {len(data) - 8} bytes that follow")
     try:
         header = json.loads(data[8:8 + size])
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # bad UTF-8 or JSON, huge ints, deep nesting
         raise WeightsError("not a safetensors file (its header is not valid JSON)") from None
     if not isinstance(header, dict):
         raise WeightsError("not a safetensors file (its header is not a JSON object)")

@@ -113,10 +113,17 @@ def load_weights(path: str | os.PathLike) -> tuple[StateDict, dict[str, Any]]:
     NaN/infinite values, ragged or mis-shaped JSON data, bad metadata JSON.
     """
     path = Path(path)
-    if not path.exists():
+    try:
+        exists, is_dir, is_file = path.exists(), path.is_dir(), path.is_file()
+    except (OSError, ValueError):  # a NUL byte or an over-long name
+        raise WeightsError(f"{str(path)!r} is not a valid weights file name") from None
+    if not exists:
         raise WeightsError(f"weights file {path} not found")
-    if path.is_dir():
+    if is_dir:
         raise WeightsError(f"{path} is a folder, not a weights file")
+    if not is_file:
+        raise WeightsError(f"weights file {path} is not a regular file (a device, pipe or "
+                           "socket)")
     fmt = WEIGHT_FORMATS[format_of(path)]
     if fmt.read is None:
         readable = ", ".join(ext for ext, f in WEIGHT_FORMATS.items() if f.read is not None)
@@ -163,3 +170,18 @@ def check_state_dict(expected: Mapping[str, tuple[tuple[int, ...], str]],
         if key not in expected:
             raise WeightsError(f"weights file has an unexpected tensor {key} (shape "
                                f"{_shape(array.shape)}); {_HINT}")
+    for key in expected:  # batchnorm statistics: a variance or a count is never negative
+        if key.endswith((".running_var", ".num_batches_tracked")) and (loaded[key] < 0).any():
+            raise WeightsError(f"{key} holds a negative value ({loaded[key].min():g}); a "
+                               "batchnorm running variance and batch count must be >= 0")
+
+
+def check_dtype_range(state: Mapping[str, np.ndarray], dtype: str) -> None:
+    """WeightsError if a float tensor holds a value that ``dtype`` cannot represent (a
+    float64 1e300 loaded into a float32 model would become infinity)."""
+    limit = np.finfo(np.dtype(dtype)).max
+    for key, array in state.items():
+        if array.dtype.kind == "f" and array.size and np.abs(array).max() > limit:
+            raise WeightsError(f"tensor {key} holds {np.abs(array).max():.3g}, beyond the "
+                               f"{dtype} range of the run (|value| <= {limit:.3g}); use "
+                               "train.dtype float64")
