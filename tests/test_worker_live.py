@@ -99,11 +99,10 @@ def test_an_exception_pauses_and_is_reported(qtbot, running):
 
 def test_play_stops_at_the_configured_epochs(qtbot, running):
     worker = running(trainer([{"type": "dense", "units": 3}], epochs=7))
-    with qtbot.waitSignal(worker.playing_changed, timeout=5000):
-        worker.play()
-    with qtbot.waitSignal(worker.playing_changed, timeout=10000) as stopped:
-        pass
-    assert stopped.args == [False]
+    states = []
+    worker.playing_changed.connect(states.append)  # connected before anything can happen
+    worker.play()
+    qtbot.waitUntil(lambda: states == [True, False], timeout=20000)
     with qtbot.waitSignal(worker.snapshot_ready, timeout=5000) as blocker:
         worker.step_batch()
     assert blocker.args[0].epoch == 7  # stepping by hand still works past the end
