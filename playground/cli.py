@@ -185,8 +185,8 @@ def _train(argv: list[str]) -> int:
         cfg = cfg.replace(seed=opts.seed)
     base_dir = config_path.resolve().parent
     if cfg.data.source == "csv":
-        from playground.data.csv_source import _resolve
-        _check_exports(opts.export, {_resolve(cfg.data.path, base_dir).resolve(): "CSV file"})
+        from playground.data.csv_source import resolve_path
+        _check_exports(opts.export, {resolve_path(cfg.data.path, base_dir).resolve(): "CSV file"})
 
     from playground.data import load_dataset
     from playground.data.loader import check_fits_dtype

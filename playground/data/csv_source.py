@@ -28,7 +28,7 @@ from playground.userfiles import read_text
 MAX_INTEGER_CLASSES = 20
 
 
-def _resolve(path: str | Path, base_dir: str | Path | None) -> Path:
+def resolve_path(path: str | Path, base_dir: str | Path | None) -> Path:
     p = Path(path).expanduser()
     if not p.is_absolute() and base_dir is not None:
         p = Path(base_dir) / p
@@ -178,7 +178,7 @@ def load_csv(path: str | Path, target: str | None = None, task: str | None = Non
     ``target`` defaults to the last column; a relative ``path`` resolves against ``base_dir``
     (the config file's folder) when given, else the working directory.
     """
-    p = _resolve(path, base_dir)
+    p = resolve_path(path, base_dir)
     text = _read_text(p)
     name = p.name
     if not text.strip():

@@ -16,7 +16,7 @@ from playground.config import MAX_SAMPLES, RunConfig
 from playground.data.generators import GENERATORS, generator_task
 from playground.data.names import FEATURES_2D, GENERATORS_2D, SKLEARN_SETS
 from playground.ui.config_model import ConfigModel
-from playground.ui.error_label import ErrorLabel
+from playground.ui.widgets import ErrorLabel, heading
 
 #: TensorFlow Playground's colours: class 0 / negative orange, class 1 / positive blue.
 ORANGE = QColor("#f59322")
@@ -78,7 +78,7 @@ class DatasetPanel(QWidget):
         outer.setContentsMargins(6, 6, 6, 6)
 
         # -- source: thumbnails for the 2-D generators
-        outer.addWidget(_heading("Data"))
+        outer.addWidget(heading("Data"))
         grid = QGridLayout()
         grid.setSpacing(4)
         self.source_buttons: dict[str, QToolButton] = {}
@@ -292,14 +292,6 @@ class DatasetPanel(QWidget):
         self.standardize_check.setChecked(data.standardize)
         self.seed_spin.setValue(min(config.seed, _SEED_MAX))
         del blockers
-
-
-def _heading(text: str) -> QLabel:
-    label = QLabel(text)
-    font = label.font()
-    font.setBold(True)
-    label.setFont(font)
-    return label
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from playground.engine.optimizers import OPTIMIZER_DEFAULTS
 from playground.engine.schedulers import SCHEDULE_DEFAULTS
 from playground.errors import ConfigError
 from playground.ui.config_model import ConfigModel
-from playground.ui.error_label import ErrorLabel
+from playground.ui.widgets import ErrorLabel, heading
 
 #: ClipConfig's fields are the clipping kinds ("norm", "value"); "none" is an empty ClipConfig.
 CLIP_KINDS: tuple[str, ...] = ("none",) + tuple(
@@ -100,7 +100,7 @@ class HyperparameterPanel(QWidget):
         self.form = form
 
         # -- optimizer
-        form.addRow(_heading("Optimizer"))
+        form.addRow(heading("Optimizer"))
         self.optimizer_combo = self._combo(tuple(OPTIMIZER_DEFAULTS), "Optimizer",
                                            "The torch.optim update rule")
         self.optimizer_combo.activated.connect(
@@ -124,7 +124,7 @@ class HyperparameterPanel(QWidget):
             form.addRow(widget.accessibleName() + ":", widget)
 
         # -- training
-        form.addRow(_heading("Training"))
+        form.addRow(heading("Training"))
         self.batch_spin = self._int_spin(0, _INT_MAX, "Batch size",
                                          "Samples per update; 0 = the whole training set")
         self.batch_spin.setSpecialValueText("full batch")
@@ -166,7 +166,7 @@ class HyperparameterPanel(QWidget):
         form.addRow("Clipping:", _pair(self.clip_combo, self.clip_threshold))
 
         # -- schedule
-        form.addRow(_heading("Learning-rate schedule"))
+        form.addRow(heading("Learning-rate schedule"))
         self.schedule_combo = self._combo(tuple(SCHEDULE_DEFAULTS), "Schedule",
                                           "How the learning rate changes per epoch")
         self.schedule_combo.activated.connect(
@@ -333,14 +333,6 @@ class HyperparameterPanel(QWidget):
                 continue
             else:
                 widget.setValue(value)
-
-
-def _heading(text: str) -> QLabel:
-    label = QLabel(text)
-    font = label.font()
-    font.setBold(True)
-    label.setFont(font)
-    return label
 
 
 def _pair(first: QWidget, second: QWidget) -> QWidget:

@@ -23,7 +23,7 @@ from playground.config import (
 from playground.engine.activations import ACTIVATIONS
 from playground.engine.initializers import BIAS_INITIALIZERS, INITIALIZERS
 from playground.ui.config_model import ConfigModel
-from playground.ui.error_label import ErrorLabel
+from playground.ui.widgets import ErrorLabel
 
 #: How each activation reads in the list ("ReLU", not "relu").
 ACTIVATION_LABELS: dict[str, str] = {

@@ -1,4 +1,4 @@
-"""The inline error every panel shows when the validator refuses an edit."""
+"""Small widgets the panels share: section headings and the inline error."""
 
 from __future__ import annotations
 
@@ -22,3 +22,12 @@ class ErrorLabel(QLabel):
         self.setText(error or "")
         self.setVisible(bool(error))
         return bool(error)
+
+
+def heading(text: str) -> QLabel:
+    """A bold section heading."""
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
