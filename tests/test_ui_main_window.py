@@ -129,3 +129,17 @@ def test_speed_limit_and_stop_at_the_configured_epochs(qtbot, window):
     qtbot.waitUntil(lambda: window.play_action.text() == "Play", timeout=10000)
     qtbot.wait(100)
     assert window.epoch_label.text() == "Epoch 12"   # paused itself at train.epochs
+
+
+@pytest.mark.parametrize("source,shown", [("spiral", False), ("iris", True)])
+def test_confusion_matrix_only_for_tables_with_more_than_two_inputs(qtbot, window, tmp_path,
+                                                                    source, shown):
+    cfg = json.loads(window.model.config.to_json())
+    cfg["data"] = ({"source": "spiral", "features": ["x1", "x2", "x1^2", "sin(x1)"]}
+                   if source == "spiral" else {"source": "iris"})
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(cfg))
+    assert window.open_path(str(path))
+    _snapshot(qtbot, window, window.controller.step_epoch)
+    qtbot.wait(50)
+    assert window.decision_plot.confusion.isVisible() == shown

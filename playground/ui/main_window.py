@@ -240,7 +240,7 @@ class MainWindow(QMainWindow):
         self.decision_plot.show_snapshot(snap)
         self.loss_plot.show_snapshot(snap)
         self.lr_plot.show_snapshot(snap)
-        if snap.confusion is not None and self.trainer.dataset.n_features > 2:
+        if snap.confusion is not None and len(self.trainer.dataset.input_names) > 2:
             self.decision_plot.show_confusion(snap.confusion, self.trainer.dataset.class_names)
         self.epoch_label.setText(f"Epoch {snap.epoch:,}")
         self.step_label.setText(f"Step {snap.steps:,}")
