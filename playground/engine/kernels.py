@@ -35,6 +35,22 @@ REG_CODES = {"none": 0, "l1": 1, "l2": 2}
 HYPER = ("lr", "momentum", "dampening", "nesterov", "weight_decay", "alpha", "eps", "centered",
          "beta1", "beta2", "amsgrad", "reg_kind", "reg_rate", "clip_kind", "clip")
 
+
+
+def hyper_vector(lr: float, options: dict, regularization, clip) -> np.ndarray:
+    """The step's scalars in ``HYPER`` order: the optimizer's options (absent ones 0),
+    regularization and clipping as codes and values."""
+    values = {k: float(v) for k, v in options.items() if k != "betas"}
+    values["beta1"], values["beta2"] = options.get("betas", (0.0, 0.0))
+    values.update(lr=lr, reg_kind=REG_CODES[regularization.kind],
+                  reg_rate=regularization.rate)
+    if clip.norm is not None:
+        values.update(clip_kind=CLIP_CODES["norm"], clip=clip.norm)
+    elif clip.value is not None:
+        values.update(clip_kind=CLIP_CODES["value"], clip=clip.value)
+    return np.array([values.get(name, 0.0) for name in HYPER], np.float64)
+
+
 _JIT = JIT  # reassociation lets LLVM vectorize the dot products (see activations.JIT)
 
 

@@ -70,17 +70,6 @@ class Optimizer:
         bufs = [self._buffer(k) if k else empty for k in self.KERNEL_BUFFERS[self.name]]
         return bufs[0], bufs[1], bufs[2], first
 
-    def hyper(self, lr: float) -> np.ndarray:
-        """The kernel's scalar vector (``kernels.HYPER`` order, regularization and clip
-        filled in by the caller)."""
-        o = self.options
-        betas = o.get("betas", (0.0, 0.0))
-        return np.array([lr, o.get("momentum", 0.0), o.get("dampening", 0.0),
-                         float(o.get("nesterov", False)), o.get("weight_decay", 0.0),
-                         o.get("alpha", 0.0), o.get("eps", 0.0), float(o.get("centered", False)),
-                         betas[0], betas[1], float(o.get("amsgrad", False)), 0, 0, 0, 0],
-                        np.float64)
-
     def step(self, p: np.ndarray, g: np.ndarray, lr: float) -> None:
         """Update p in place from the gradient g (g may be overwritten)."""
         self.steps += 1

@@ -299,12 +299,7 @@ class Trainer:
         net, train, opt = self.model, self.config.train, self.optimizer
         uniforms = (self._dropout_rng.random((stop - start) * net.dropout_width)
                     if net.dropout_width else _NO_UNIFORMS)
-        hyper = opt.hyper(self.lr)
-        hyper[11:13] = (kernels.REG_CODES[train.regularization.kind], train.regularization.rate)
-        if train.clip.norm is not None:
-            hyper[13:15] = (kernels.CLIP_CODES["norm"], train.clip.norm)
-        elif train.clip.value is not None:
-            hyper[13:15] = (kernels.CLIP_CODES["value"], train.clip.value)
+        hyper = kernels.hyper_vector(self.lr, opt.options, train.regularization, train.clip)
         buf0, buf1, buf2, first = opt.kernel_state()
         losses_out = np.empty(n_batches)
         opt.steps = kernels.train_batches(
@@ -411,7 +406,7 @@ class Trainer:
     def _metrics(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         if self.perceptron:
             pred = self.model.predict(x)
-            acc = float(np.mean(pred == self.dataset_labels(y)))
+            acc = float(np.mean(pred == y))
             return 1.0 - acc, acc
         if self.backend == "fused":
             net = self.model
@@ -428,10 +423,6 @@ class Trainer:
         else:
             acc = None
         return loss, acc
-
-    @staticmethod
-    def dataset_labels(y: np.ndarray) -> np.ndarray:
-        return y.reshape(-1).astype(np.int64) if y.ndim == 2 else y
 
     @np.errstate(all="ignore")
     def evaluate(self) -> Evaluation:

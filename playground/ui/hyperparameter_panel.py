@@ -5,7 +5,6 @@ goes through ``ConfigModel.update_train``/``update_optimizer``/``update_schedule
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 from PySide6.QtCore import QSignalBlocker, Qt
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.config import DTYPES, REGULARIZATIONS, ClipConfig, RegularizationConfig, RunConfig
+from playground.engine.clipping import CLIP_KINDS
 from playground.engine.losses import LOSSES
 from playground.engine.optimizers import OPTIMIZER_DEFAULTS
 from playground.engine.schedulers import SCHEDULE_DEFAULTS
@@ -23,9 +23,6 @@ from playground.errors import ConfigError
 from playground.ui.config_model import ConfigModel
 from playground.ui.widgets import ErrorLabel, heading
 
-#: ClipConfig's fields are the clipping kinds ("norm", "value"); "none" is an empty ClipConfig.
-CLIP_KINDS: tuple[str, ...] = ("none",) + tuple(
-    f.name for f in dataclasses.fields(ClipConfig) if not f.name.startswith("_"))
 _INT_MAX = 2**31 - 1
 _INT_OPTIONS = ("step_size", "patience", "t_max")
 #: option -> (label, tooltip, lower bound, upper bound)

@@ -75,6 +75,17 @@ def _named(widget: QWidget, name: str, tip: str) -> QWidget:
     return widget
 
 
+def _spin(name: str, tip: str, lo: float, hi: float, decimals: int,
+          step: float) -> QDoubleSpinBox:
+    """A named spin box that reports a value once it is confirmed, not per keystroke."""
+    box = _named(QDoubleSpinBox(), name, tip)
+    box.setRange(lo, hi)
+    box.setDecimals(decimals)
+    box.setSingleStep(step)
+    box.setKeyboardTracking(False)
+    return box
+
+
 class LayerBuilderPanel(QWidget):
     """Edits ``config.model``: the hidden stack (add, edit, remove, reorder) and the model type."""
 
@@ -195,17 +206,9 @@ class LayerBuilderPanel(QWidget):
         batchnorm = QWidget()
         form = QFormLayout(batchnorm)
         form.setContentsMargins(0, 4, 0, 0)
-        self.momentum = _named(QDoubleSpinBox(), "Momentum",
-                               "Running-statistics momentum, as PyTorch's BatchNorm1d")
-        self.momentum.setRange(0.0, 1.0)
-        self.momentum.setDecimals(3)
-        self.momentum.setSingleStep(0.01)
-        self.momentum.setKeyboardTracking(False)
-        self.eps = _named(QDoubleSpinBox(), "Epsilon", "Added to the variance for stability")
-        self.eps.setRange(1e-8, 1.0)
-        self.eps.setDecimals(8)
-        self.eps.setSingleStep(1e-5)
-        self.eps.setKeyboardTracking(False)
+        self.momentum = _spin("Momentum", "Running-statistics momentum, as PyTorch's "
+                              "BatchNorm1d", 0.0, 1.0, 3, 0.01)
+        self.eps = _spin("Epsilon", "Added to the variance for stability", 1e-8, 1.0, 8, 1e-5)
         form.addRow("Momentum", self.momentum)
         form.addRow("Eps", self.eps)
         editor.addWidget(batchnorm)
@@ -213,12 +216,8 @@ class LayerBuilderPanel(QWidget):
         dropout = QWidget()
         form = QFormLayout(dropout)
         form.setContentsMargins(0, 4, 0, 0)
-        self.p = _named(QDoubleSpinBox(), "Dropout probability",
-                        "Probability of zeroing each unit during training")
-        self.p.setRange(0.0, MAX_DROPOUT)
-        self.p.setDecimals(2)
-        self.p.setSingleStep(0.05)
-        self.p.setKeyboardTracking(False)
+        self.p = _spin("Dropout probability", "Probability of zeroing each unit during "
+                       "training", 0.0, MAX_DROPOUT, 2, 0.05)
         form.addRow("Dropout p", self.p)
         editor.addWidget(dropout)
 
