@@ -28,6 +28,7 @@ usage: playground [FILE]
   playground                 open the desktop app
   playground FILE            open a config (.json) or workspace (.playground) in the app
   playground train CONFIG    train headless from a run config and print a summary
+  playground train RUN.playground  continue a saved workspace's run (to train.epochs or --epochs)
 
 Run 'playground train --help' for the training options."""
 
@@ -46,7 +47,8 @@ class _Parser(argparse.ArgumentParser):
 def _train_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="playground train",
                 description="Train a run config headless, print a summary, write exports.")
-    p.add_argument("config", metavar="CONFIG", help="run config (JSON, format 1)")
+    p.add_argument("config", metavar="CONFIG",
+                   help="run config (JSON, format 1), or a workspace (.playground) to continue")
     p.add_argument("--epochs", type=_bounded_int(MAX_EPOCHS), metavar="N",
                    help="override train.epochs; 0 exports the initial weights")
     p.add_argument("--seed", type=_bounded_int(MAX_SEED), metavar="S",
@@ -54,8 +56,9 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", metavar="WEIGHTS",
                    help="start from these weights (.safetensors, .npz or .json)")
     p.add_argument("--export", action="append", default=[], metavar="PATH",
-                   help="write the trained weights; the format follows the extension "
-                        "(repeatable)")
+                   help="write the trained model; the extension picks the format: "
+                        ".safetensors, .npz, .json, .onnx, .py (a PyTorch script) or "
+                        ".weights.h5 (Keras) (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -136,11 +139,13 @@ def _check_exports(paths: list[str], inputs: dict[Path, str]) -> None:
     """Refuse bad export paths before any training, so nothing is half done. ``inputs`` maps
     the run's input files (resolved) to what they are: an export must not overwrite one."""
     from playground.io.weights import format_of
+    from playground.io.workspace import is_workspace_path
     seen: set[Path] = set()
     for path in paths:
         if path and Path(path).is_dir():
             raise UsageError(f"--export {path} is a folder; give a file name")
-        format_of(path)
+        if not is_workspace_path(path):  # a .playground export saves the whole run
+            format_of(path)
         target = Path(path).resolve()
         if not target.parent.is_dir():
             raise UsageError(f"--export {path}: folder {target.parent} does not exist")
@@ -177,7 +182,12 @@ def _train(argv: list[str]) -> int:
     inputs = {config_path.resolve(): "config file"}
     if opts.init:
         inputs.pop(Path(opts.init).resolve(), None)  # continuing in place is fine
+    from playground.io.workspace import is_workspace_path
+    if is_workspace_path(config_path):
+        inputs.pop(config_path.resolve())  # so is saving a continued workspace over itself
     _check_exports(opts.export, inputs)
+    if is_workspace_path(config_path):
+        return _finish(_workspace_trainer(opts, config_path), opts)
     cfg = config_mod.load(config_path)
     if opts.epochs is not None:
         cfg = cfg.replace(train=_replace(cfg.train, epochs=opts.epochs))
@@ -203,8 +213,30 @@ def _train(argv: list[str]) -> int:
             check_dtype_range(state, cfg.train.dtype)
         except PlaygroundError as exc:
             raise type(exc)(f"--init {opts.init}: {exc}") from None
+    return _finish(trainer, opts)
 
-    failure = _run(trainer, cfg.train.epochs, quiet=opts.quiet)
+
+def _workspace_trainer(opts, path: Path):
+    """The run stored in a workspace, to continue where it stopped; ``--epochs`` sets its
+    total epochs (``train.epochs``), as it does for a config."""
+    for flag, value in (("--seed", opts.seed), ("--init", opts.init)):
+        if value is not None:
+            raise UsageError(f"{flag} does not apply to a workspace: {path.name} continues its "
+                             "saved run (weights, random streams and all)")
+    from playground.io.workspace import load_workspace
+    trainer = load_workspace(path).trainer
+    if opts.epochs is not None:
+        trainer.update_train(_replace(trainer.config.train, epochs=opts.epochs))
+    return trainer
+
+
+def _finish(trainer, opts) -> int:
+    """Train up to the run's epochs, print the summary, write the exports."""
+    from playground.io.workspace import is_workspace_path
+    if any(is_workspace_path(path) for path in opts.export):
+        trainer.evaluate_epochs = True  # a workspace keeps the per-epoch curves for the app
+    failure = _run(trainer, max(trainer.config.train.epochs - trainer.epoch, 0),
+                   quiet=opts.quiet)
     if failure:
         return _fail(failure, EXIT_FAILED)
     import numpy as np
@@ -216,12 +248,27 @@ def _train(argv: list[str]) -> int:
                      "rate, or gradient clipping (nothing was written)", EXIT_FAILED)
     print(summary(trainer))
     if opts.export:
-        from playground.io.weights import save_weights
+        from playground.io.atomic import atomic_write_bytes
+        from playground.io.weights import encode_weights
         metadata = export_metadata(trainer)
         state = trainer.state_dict()
+        from playground.io.workspace import is_workspace_path, save_workspace
+        # every weights export is built before any file is written: one that cannot be built
+        # (an .onnx of weights beyond float32...) leaves no file at all
+        encoded = {}
+        for path in opts.export:
+            if not is_workspace_path(path):
+                try:
+                    encoded[path] = encode_weights(path, state, metadata)
+                except PlaygroundError as exc:
+                    raise type(exc)(f"--export {path}: {exc}") from None
         for path in opts.export:
             try:
-                save_weights(path, state, metadata)
+                if is_workspace_path(path):
+                    save_workspace(path, trainer)
+                    print(f"wrote {path}")
+                    continue
+                atomic_write_bytes(path, encoded[path])
             except OSError as exc:
                 raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
             print(f"wrote {path}")
@@ -264,8 +311,9 @@ def _run(trainer, epochs: int, quiet: bool) -> str | None:
 
 
 def export_metadata(trainer) -> dict:
-    """What every export carries: the run config and the preprocessing that takes raw inputs."""
-    return {"config": trainer.config.to_dict(), "preprocessing": trainer.dataset.preprocessing()}
+    """What every export carries (``playground.io.export_metadata``, shared with the app)."""
+    from playground.io.export_metadata import export_metadata as build
+    return build(trainer)
 
 
 def _pct(value: float | None) -> str:

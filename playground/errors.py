@@ -15,3 +15,8 @@ class DataError(PlaygroundError):
 
 class WeightsError(PlaygroundError):
     """A weights file that cannot be read, or whose keys or shapes do not match the model."""
+
+
+class WorkspaceError(PlaygroundError):
+    """A workspace file (``.playground``) that cannot be written, read or resumed; the message
+    names the file and, for a bad archive, the member at fault."""

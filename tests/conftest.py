@@ -62,3 +62,13 @@ def central_difference(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def trained_export(layers=(), *, epochs=3, dataset=None, **kw):
+    """(trainer, state dict, export metadata) of a run trained for a few epochs: what an
+    export writer receives from ``playground train --export``."""
+    from playground.io.export_metadata import export_metadata
+    cfg = run_config(layers, **kw)
+    t = Trainer(cfg, dataset=dataset)
+    t.run_epochs(epochs)
+    return t, t.state_dict(), export_metadata(t)

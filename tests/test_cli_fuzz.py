@@ -618,7 +618,8 @@ BAD_WEIGHTS = {
         {**{k: v.astype(np.float64) if v.dtype.kind == "f" else v for k, v in s.items()},
          "0.bias": np.full(5, 1e300)}), "beyond the float32 range"),
     "unknown extension": ("w.pt", lambda s: b"\x80\x02", "cannot tell the weights format"),
-    "keras export-only name": ("w.weights.h5", lambda s: b"HDF", "cannot tell the weights format"),
+    "keras export-only name": ("w.weights.h5", lambda s: b"HDF", ".weights.h5 is export-only"),
+    "onnx export-only name": ("w.onnx", lambda s: b"\x08\x08", ".onnx is export-only"),
     "the config file as weights": ("run.json", None, "unknown top-level key"),
 }
 
@@ -692,7 +693,8 @@ BAD_ARGS = {
     "--export under a file": (["--export", "@/run.json/out.npz"], "does not exist"),
     "--export .pt": (["--export", "@/out.pt"], "cannot tell the weights format of out.pt"),
     "--export without extension": (["--export", "@/out"], "cannot tell the weights format"),
-    "--export .onnx (not in this build)": (["--export", "@/out.onnx"], "cannot tell"),
+    "--export .h5 (a Keras full model, not weights)": (["--export", "@/out.h5"],
+                                                        "cannot tell the weights format"),
     # was: silently ignored (an empty string is falsy)
     "--init empty": (["--init", ""], "--init is an empty string"),
     "--export empty": (["--export", ""], "--export is an empty string"),

@@ -24,7 +24,7 @@ def test_snapshot_is_a_copy_with_curves_and_grid():
     assert snap.curves["train_loss"].shape == (snap.epoch,)
     assert snap.last("test_loss") == s.trainer.history[-1]["test_loss"]
     xs, ys, out = snap.grid
-    assert out.shape == (48, 48, 2)
+    assert out.shape == (s.grid_resolution, s.grid_resolution, 2)
     before = snap.weights["0.weight"].copy()
     s.run_for(0.05)
     np.testing.assert_array_equal(snap.weights["0.weight"], before)  # not a view
@@ -52,3 +52,46 @@ def test_curves_stay_bounded_on_long_runs(monkeypatch):
         assert epochs[-1] == s.trainer.epoch            # the latest epoch is always shown
         assert np.all(np.diff(epochs) > 0)
     assert s.snapshot().curves["train_loss"][-1] == s.trainer.history[-1]["train_loss"]
+
+
+def test_curves_follow_a_history_that_thins_itself(monkeypatch):
+    import playground.engine.session as session_mod
+    monkeypatch.setattr(session_mod, "MAX_POINTS", 40)
+    t = trainer([{"type": "dense", "units": 2}], blobs(n=20))
+    from playground.engine.history import History
+    t.history = History(max_records=16)
+    s = Session(t)
+    for _ in range(30):
+        t.run_epochs(7)
+        epochs = s.snapshot().curves["epoch"]
+        assert epochs[-1] == t.epoch and np.all(np.diff(epochs) > 0)
+    assert len(t.history) <= 17
+
+
+def test_regression_snapshots_carry_predicted_against_true():
+    ds = blobs(n=50, f=3, task="regression", test=20)
+    s = Session(trainer([{"type": "dense", "units": 4, "activation": "tanh"}], ds))
+    s.run_for(0.05)
+    true, predicted = s.snapshot(with_grid=True).predictions
+    np.testing.assert_array_equal(true, ds.y_test[:, 0])
+    np.testing.assert_allclose(predicted, s.trainer.predict(s.trainer.x_test)[:, 0])
+    assert s.snapshot(with_grid=False).predictions is None
+    assert Session(trainer(dataset=blobs(test=5))).snapshot(with_grid=True).predictions is None
+
+
+def test_grid_covers_the_requested_bounds():
+    s = Session(trainer(dataset=blobs()))
+    s.grid_bounds = (-7.0, 3.0, -1.0, 9.0)
+    xs, ys, _ = s.snapshot(with_grid=True).grid
+    assert (xs[0], xs[-1], ys[0], ys[-1]) == (-7.0, 3.0, -1.0, 9.0)
+
+
+def test_non_finite_weights_count_as_diverged_even_with_a_finite_loss():
+    s = Session(trainer([{"type": "dense", "units": 3}], blobs()))
+    s.trainer.step_epoch()
+    assert not s.diverged and not s.snapshot().diverged
+    s.trainer.model.params[0] = np.inf
+    assert s.diverged and s.snapshot().diverged
+    p = Session(trainer(dataset=blobs(), model_type="perceptron"))
+    p.trainer.model.bias[0] = np.nan
+    assert p.diverged

@@ -30,6 +30,7 @@ def window(qtbot, tmp_path, errors):
     qtbot.addWidget(w)
     w.resize(1400, 900)
     w.show()
+    qtbot.wait(300)  # the plot's view settles and asks for a grid over it
     yield w
     w.close()
 
@@ -40,23 +41,33 @@ def _action(window, text):
     return found[0]
 
 
-def _snapshot(qtbot, window, trigger):
-    with qtbot.waitSignal(window.controller.snapshot_ready, timeout=60000) as blocker:
+def _snapshot(qtbot, window, trigger, until=lambda snap: True):
+    """The first snapshot after ``trigger`` for which ``until`` holds (other commands, such
+    as the plot asking for a grid over its view, may deliver snapshots in between)."""
+    got = []
+    window.controller.snapshot_ready.connect(got.append)
+    try:
         trigger()
-    return blocker.args[0]
+        qtbot.waitUntil(lambda: any(until(s) for s in got), timeout=60000)
+    finally:
+        window.controller.snapshot_ready.disconnect(got.append)
+    return next(s for s in got if until(s))
 
 
 def test_step_epoch_advances_the_counters(qtbot, window):
-    snap = _snapshot(qtbot, window, _action(window, "Step epoch").trigger)
+    snap = _snapshot(qtbot, window, _action(window, "Step epoch").trigger,
+                     until=lambda s: s.steps > 0)
     assert snap.epoch == 1
     qtbot.waitUntil(lambda: window.epoch_label.text() == "Epoch 1", timeout=5000)
     assert "train loss" in window.status.text()
-    _snapshot(qtbot, window, _action(window, "Step batch").trigger)
+    snap = _snapshot(qtbot, window, _action(window, "Step batch").trigger,
+                     until=lambda s: s.steps > snap.steps)
+    assert snap.epoch == 1 and snap.steps == window.trainer.batches_per_epoch + 1
     assert window.step_label.text().startswith("Step ")
 
 
 def test_play_trains_live_and_pause_stops(qtbot, window):
-    _snapshot(qtbot, window, window.controller.step_epoch)  # compile outside the timing
+    _snapshot(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch)  # compile first
     window.speed_combo.setCurrentIndex(window.speed_combo.count() - 1)  # as fast as possible
     assert window.model.update_train(epochs=10**6) is None
     with qtbot.waitSignal(window.controller.playing_changed, timeout=5000):
@@ -73,13 +84,15 @@ def test_play_trains_live_and_pause_stops(qtbot, window):
 
 
 def test_live_learning_rate_keeps_the_run_and_data_change_resets(qtbot, window):
-    _snapshot(qtbot, window, window.controller.step_epoch)
-    snap = _snapshot(qtbot, window, lambda: window.model.update_optimizer(lr=0.3))
-    assert snap.epoch == 1 and snap.lr == 0.3          # applied live: same run
-    snap = _snapshot(qtbot, window, window.controller.step_epoch)
-    assert snap.epoch == 2 and snap.curves["lr"][-1] == 0.3
-    snap = _snapshot(qtbot, window, lambda: window.model.update_data(noise=0.2))
-    assert snap.epoch == 0                             # data change: a new run
+    _snapshot(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 1)
+    snap = _snapshot(qtbot, window, lambda: window.model.update_optimizer(lr=0.3),
+                     until=lambda s: s.lr == 0.3)
+    assert snap.epoch == 1                             # applied live: same run
+    snap = _snapshot(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 2)
+    assert snap.curves["lr"][-1] == 0.3
+    snap = _snapshot(qtbot, window, lambda: window.model.update_data(noise=0.2),
+                     until=lambda s: s.steps == 0)
+    assert snap.epoch == 0 and not snap.curves["epoch"].size  # data change: a new run
 
 
 def test_open_and_save_config(qtbot, window, tmp_path, errors):
@@ -117,7 +130,7 @@ def test_screenshot_after_training(qtbot, window, tmp_path):
 
 
 def test_speed_limit_and_stop_at_the_configured_epochs(qtbot, window):
-    _snapshot(qtbot, window, window.controller.step_epoch)  # kernels ready before timing
+    _snapshot(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch)  # compiled first
     assert window.model.update_train(epochs=12) is None
     window.speed_combo.setCurrentIndex(0)  # 1 epoch a second
     assert window.speed_combo.currentData() == 1.0
@@ -140,6 +153,6 @@ def test_confusion_matrix_only_for_tables_with_more_than_two_inputs(qtbot, windo
     path = tmp_path / "run.json"
     path.write_text(json.dumps(cfg))
     assert window.open_path(str(path))
-    _snapshot(qtbot, window, window.controller.step_epoch)
+    _snapshot(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 1)
     qtbot.wait(50)
     assert window.decision_plot.confusion.isVisible() == shown

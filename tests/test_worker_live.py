@@ -6,6 +6,8 @@ seconds of live plotting; this test keeps such a break from landing unnoticed.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -79,6 +81,30 @@ def test_steps_and_divergence(qtbot, running):
     for key, value in t.state_dict().items():
         assert np.isfinite(value).all(), key  # the last good weights are back
     assert set(t.state_dict()) == set(good)
+
+
+def test_after_a_divergence_a_lower_learning_rate_trains_on(qtbot, running):
+    t = trainer([{"type": "dense", "units": 4, "activation": "relu"}], blobs(task="regression"),
+                optimizer={"name": "sgd", "lr": 1e9, "momentum": 0.9})
+    worker = running(t)
+    with qtbot.waitSignal(worker.failed, timeout=10000):
+        worker.step_epoch()
+    failures = []
+    worker.failed.connect(failures.append)
+    train = t.config.train
+    options = {**dict(train.optimizer.options), "lr": 1e-3}
+    calmer = dataclasses.replace(train, optimizer=dataclasses.replace(
+        train.optimizer, options=tuple(options.items())))
+    worker.update_train(calmer)
+    got = []
+    worker.snapshot_ready.connect(got.append)
+    worker.step_epoch()
+    worker.step_epoch()
+    qtbot.waitUntil(lambda: any(s.epoch == 3 for s in got), timeout=10000)
+    assert not failures
+    last = next(s for s in got if s.epoch == 3)
+    assert not last.diverged and np.isfinite(last.last("batch_loss"))
+    assert all(np.isfinite(v).all() for v in last.weights.values())
 
 
 def test_an_exception_pauses_and_is_reported(qtbot, running):

@@ -25,6 +25,8 @@ from playground import rng as rng_streams
 from playground.config import BatchNormLayer, RunConfig
 from playground.data.dataset import Dataset
 from playground.engine import clipping, kernels, losses, regularization
+from playground.engine import run_state as run_states
+from playground.engine.history import History
 from playground.engine.network import Network
 from playground.engine.optimizers import Optimizer
 from playground.engine.perceptron import Perceptron
@@ -94,7 +96,7 @@ class Trainer:
                                    train.epochs)
         self.epoch = 0            # finished epochs
         self.steps = 0            # finished batch steps (samples, for a perceptron)
-        self.history: list[dict[str, Any]] = []
+        self.history = History()  # bounded: long runs keep evenly spaced epochs
         #: evaluate train/test at every epoch end (the app's curves); the CLI turns it off and
         #: evaluates once at the end, unless the plateau schedule needs the metric
         self.evaluate_epochs = evaluate_epochs
@@ -205,6 +207,20 @@ class Trainer:
         from playground.io.weights import check_state_dict
         check_state_dict(self.state_spec(), state)
         self.model.load_state_dict(state)
+
+    # --- run state (workspaces) -------------------------------------------------------------
+
+    def run_state(self) -> dict[str, Any]:
+        """Everything beyond config, data and weights that training on depends on: optimizer
+        and schedule state, the random streams, the position in the epoch, the history (see
+        ``playground.engine.run_state``). Plain values and copied arrays."""
+        return run_states.capture(self)
+
+    def restore_run_state(self, state: dict[str, Any]) -> None:
+        """Put back a ``run_state()`` into a trainer built from the same config and data, its
+        weights loaded: training then goes on bit for bit. WorkspaceError naming the first bad
+        entry, and the trainer is unchanged."""
+        run_states.restore(self, state)
 
     # --- stepping ---------------------------------------------------------------------------
 

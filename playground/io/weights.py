@@ -8,7 +8,9 @@ values (``{"config": ..., "preprocessing": ...}``) that travels with the weights
 ``WEIGHT_FORMATS`` maps an extension to its ``WeightFormat``; the CLI, the File menus and
 ``save_weights``/``load_weights`` all read it, so a new export is one entry. Writers return the
 whole file as bytes, which ``atomic_write_bytes`` then puts in place: a failure at any point
-leaves no partial file and an existing file untouched.
+leaves no partial file and an existing file untouched. The export-only formats (``.onnx``,
+``.py``, ``.weights.h5``) rebuild the model, so they need the run config and preprocessing in
+the metadata; they are imported on first use (onnx and h5py take a while to import).
 
 Readers never unpickle, and every malformed file raises ``WeightsError`` with one line naming
 the file and the problem.
@@ -16,6 +18,7 @@ the file and the problem.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ import numpy as np
 from playground.errors import WeightsError
 from playground.io import json_format, npz_format, safetensors_format
 from playground.io.atomic import atomic_write_bytes
+from playground.io.snippets import LOAD_SNIPPETS
 
 StateDict = dict[str, np.ndarray]
 Writer = Callable[[StateDict, dict[str, Any]], bytes]
@@ -42,20 +46,36 @@ class WeightFormat:
     """One file format. ``write`` gets a validated state dict (C-contiguous, native byte
     order, a supported dtype, finite) and the metadata, and returns the file's bytes;
     ``read`` gets the file's bytes and returns (tensors, metadata), or is None for an
-    export-only format."""
+    export-only format. ``snippet`` shows how to load the file (the export dialog shows it)."""
 
     extension: str
     label: str  # for file dialogs: "Safetensors (*.safetensors)"
     write: Writer
     read: Reader | None = None
+    snippet: str = ""
+
+
+def _deferred(module: str) -> Writer:
+    """The ``write`` of ``playground.io.<module>``, imported when first called."""
+    def write(state_dict: StateDict, metadata: dict[str, Any]) -> bytes:
+        return importlib.import_module(f"playground.io.{module}").write(state_dict, metadata)
+    return write
 
 
 WEIGHT_FORMATS: dict[str, WeightFormat] = {
     fmt.extension: fmt for fmt in (
         WeightFormat(".safetensors", "Safetensors", safetensors_format.write,
-                     safetensors_format.read),
-        WeightFormat(".npz", "NumPy archive", npz_format.write, npz_format.read),
-        WeightFormat(".json", "JSON", json_format.write, json_format.read),
+                     safetensors_format.read, LOAD_SNIPPETS[".safetensors"]),
+        WeightFormat(".npz", "NumPy archive", npz_format.write, npz_format.read,
+                     LOAD_SNIPPETS[".npz"]),
+        WeightFormat(".json", "JSON", json_format.write, json_format.read,
+                     LOAD_SNIPPETS[".json"]),
+        WeightFormat(".onnx", "ONNX model", _deferred("onnx_format"),
+                     snippet=LOAD_SNIPPETS[".onnx"]),
+        WeightFormat(".py", "PyTorch script", _deferred("pytorch_script"),
+                     snippet=LOAD_SNIPPETS[".py"]),
+        WeightFormat(".weights.h5", "Keras weights", _deferred("keras_h5_format"),
+                     snippet=LOAD_SNIPPETS[".weights.h5"]),
     )
 }
 
@@ -66,8 +86,10 @@ def format_of(path: str | os.PathLike) -> str:
     name = Path(path).name.lower()
     matches = [ext for ext in WEIGHT_FORMATS if name.endswith(ext.lower())]
     if not matches:
+        *rest, last = WEIGHT_FORMATS
+        allowed = f"{', '.join(rest)} or {last}" if rest else last
         raise WeightsError(f"cannot tell the weights format of {Path(path).name}: the file "
-                           f"name must end in {', '.join(WEIGHT_FORMATS)}")
+                           f"name must end in {allowed}")
     return max(matches, key=len)
 
 
@@ -88,17 +110,26 @@ def _checked(key: Any, value: Any) -> np.ndarray:
     return np.array(array, dtype=array.dtype.newbyteorder("="), order="C", copy=True)
 
 
+def encode_weights(path: str | os.PathLike, state_dict: Mapping[str, np.ndarray],
+                   metadata: Mapping[str, Any] | None = None) -> bytes:
+    """The bytes ``save_weights`` would write to ``path``, without writing: several exports
+    can then all be built before any is written."""
+    fmt = WEIGHT_FORMATS[format_of(path)]
+    tensors = {key: _checked(key, value) for key, value in state_dict.items()}
+    return fmt.write(tensors, dict(metadata or {}))
+
+
 def save_weights(path: str | os.PathLike, state_dict: Mapping[str, np.ndarray],
                  metadata: Mapping[str, Any] | None = None) -> None:
     """Write ``state_dict`` (in its key order) and ``metadata`` to ``path`` in the format
     its extension names, atomically. WeightsError for an unknown extension, a non-finite or
-    unsupported tensor, non-JSON metadata, or a file that cannot be written."""
+    unsupported tensor, non-JSON metadata, metadata an export cannot rebuild the model from,
+    or a file that cannot be written."""
     path = Path(path)
-    fmt = WEIGHT_FORMATS[format_of(path)]
+    format_of(path)
     if path.is_dir():
         raise WeightsError(f"cannot write {path}: it is a folder")
-    tensors = {key: _checked(key, value) for key, value in state_dict.items()}
-    data = fmt.write(tensors, dict(metadata or {}))
+    data = encode_weights(path, state_dict, metadata)
     try:
         atomic_write_bytes(path, data)
     except OSError as exc:

@@ -9,16 +9,17 @@ def run_app(path: str | None = None) -> int:
     """Open the main window (with the config at ``path``, if given) and run the event loop."""
     from PySide6.QtWidgets import QApplication
 
-    from playground.engine.warmup import warm_up_in_background
     from playground.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("playground")
     app.setOrganizationName("playground")
-    window = MainWindow()
-    if path:
-        window.open_path(path)
+    from PySide6.QtCore import QStandardPaths
+    app_data = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
+    window = MainWindow(autosave_dir=app_data or None)
     window.show()
+    if not (path and window.open_path(path)):
+        window.workspaces.offer_recovery()
     # compile (or load) the kernels off the UI thread; the window is usable meanwhile
-    warm_up_in_background(lambda: None)
+    window.prepare_engine()
     return app.exec()

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from playground.ui import plot_style as ps
+from playground.ui.perceptron_view import PerceptronOverlay
+from playground.ui.prediction_plot import PredictionPlot
 
 BINARY, MULTI, REGRESSION = "binary", "multi", "regression"
 
@@ -25,6 +27,8 @@ class DecisionRegionPlot(QWidget):
     """Heatmap of the network's output over two raw inputs, training (and test) points."""
 
     axes_changed = Signal(int, int)
+    #: the visible input-plane rectangle (x0, x1, y0, y1), after a pan, zoom or resize settles
+    view_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +77,14 @@ class DecisionRegionPlot(QWidget):
         self.confusion.setMaximumHeight(160)
         self.confusion.setVisible(False)
 
+        self.overlay = PerceptronOverlay(self.plot)
+        self.banner = QLabel("")
+        self.banner.setAccessibleName("Perceptron status")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        self.prediction_plot = PredictionPlot()
+        self.prediction_plot.setVisible(False)
+
         controls = QHBoxLayout()
         controls.addWidget(self.test_check)
         controls.addWidget(self.discretize_check)
@@ -81,7 +93,11 @@ class DecisionRegionPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
-        layout.addWidget(self.widget, 1)
+        layout.addWidget(self.banner)
+        plots = QHBoxLayout()
+        plots.addWidget(self.widget, 3)
+        plots.addWidget(self.prediction_plot, 2)
+        layout.addLayout(plots, 1)
         layout.addWidget(self.confusion)
 
         self.dataset = None
@@ -92,6 +108,11 @@ class DecisionRegionPlot(QWidget):
         self._class_brushes: list[QBrush] = []
         self.test_check.toggled.connect(self._update_test_visibility)
         self.discretize_check.toggled.connect(lambda _on: self._render())
+        self._view_timer = QTimer(self)
+        self._view_timer.setSingleShot(True)
+        self._view_timer.setInterval(80)
+        self._view_timer.timeout.connect(self._emit_view)
+        self.plot.getViewBox().sigRangeChanged.connect(lambda *_a: self._view_timer.start())
         self.x_combo.currentIndexChanged.connect(self._combo_changed)
         self.y_combo.currentIndexChanged.connect(self._combo_changed)
         self.axes_row.setVisible(False)
@@ -126,6 +147,14 @@ class DecisionRegionPlot(QWidget):
             combo.blockSignals(False)
         self.axes_row.setVisible(len(names) > 2)
         self.confusion.setVisible(False)
+        self.overlay.set_run(dataset, 0)
+        self.set_banner("")
+        scatter = self.mode == REGRESSION and len(names) > 2
+        self.prediction_plot.setVisible(scatter)
+        if scatter:
+            self.prediction_plot.set_range(np.concatenate(
+                [np.asarray(dataset.y_train, np.float64).reshape(len(dataset.y_train), -1)[:, 0],
+                 np.asarray(dataset.y_test, np.float64).reshape(len(dataset.y_test), -1)[:, 0]]))
         self.axes = (-1, -1)          # force set_axes to draw
         self.set_axes(0, 1 if len(names) > 1 else 0, emit=False)
         self.test_check.setEnabled(dataset.has_test)
@@ -153,8 +182,25 @@ class DecisionRegionPlot(QWidget):
         if emit and changed:
             self.axes_changed.emit(i, j)
 
+    def set_perceptron(self, n_units: int) -> None:
+        """Perceptron mode: draw ``n_units`` decision lines and the last update's sample."""
+        self.overlay.set_run(self.dataset, n_units)
+
+    def set_banner(self, text: str, tone: str = "info") -> None:
+        """A sentence above the plot (perceptron progress); empty hides it."""
+        color = {"good": ps.GOOD_COLOR, "bad": ps.BAD_COLOR}.get(tone, ps.FOREGROUND)
+        weight = "600" if tone in ("good", "bad") else "normal"
+        self.banner.setStyleSheet(f"color: {color}; font-weight: {weight}; padding: 2px 4px;")
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
     def show_snapshot(self, snap) -> None:
-        """Redraw the heatmap when the snapshot carries a grid; otherwise leave it as is."""
+        """Redraw the lines of a perceptron every snapshot, the heatmap and the predictions
+        when the snapshot carries a grid."""
+        if self.overlay.lines:
+            self.overlay.show(snap.weights, snap.last_mistake, snap.converged_epoch is not None)
+        if snap.predictions is not None and self.prediction_plot.isVisible():
+            self.prediction_plot.show_predictions(*snap.predictions)
         if snap.grid is None:
             return
         self._grid = snap.grid
@@ -248,8 +294,15 @@ class DecisionRegionPlot(QWidget):
         if raw.size:
             lo, hi = raw[:, [i, j]].min(axis=0), raw[:, [i, j]].max(axis=0)
             pad = 0.05 * np.maximum(hi - lo, 1e-9)
-            self.plot.setRange(xRange=(lo[0] - pad[0], hi[0] + pad[0]),
-                               yRange=(lo[1] - pad[1], hi[1] + pad[1]), padding=0)
+            bounds = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+            self.plot.setRange(xRange=bounds[:2], yRange=bounds[2:], padding=0)
+            self.overlay.set_view((i, j), bounds)
+
+    def _emit_view(self) -> None:
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        if x1 > x0 and y1 > y0:
+            self.view_changed.emit((x0, x1, y0, y1))
+            self.overlay.set_view(self.axes, (x0, x1, y0, y1))
 
     def _update_test_visibility(self, *_args) -> None:
         ds = self.dataset

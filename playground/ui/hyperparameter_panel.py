@@ -120,6 +120,12 @@ class HyperparameterPanel(QWidget):
             self.optimizer_options[key] = widget
             form.addRow(widget.accessibleName() + ":", widget)
 
+        self.perceptron_note = QLabel("The perceptron learns by Rosenblatt's rule, one sample "
+                                      "at a time: only the learning rate applies.")
+        self.perceptron_note.setWordWrap(True)
+        self.perceptron_note.setAccessibleName("Perceptron note")
+        form.addRow(self.perceptron_note)
+
         # -- training
         form.addRow(heading("Training"))
         self.batch_spin = self._int_spin(0, _INT_MAX, "Batch size",
@@ -311,7 +317,19 @@ class HyperparameterPanel(QWidget):
         self.clip_threshold.setEnabled(kind != "none")
         self.schedule_combo.setCurrentText(sched.name)
         self._show_options(self.schedule_options, dict(sched.options))
+        self._show_perceptron(self.model.config.model.type == "perceptron")
         del blockers
+
+    def _show_perceptron(self, on: bool) -> None:
+        """Rosenblatt's rule has a learning rate and nothing else of an optimizer: hide the
+        rest rather than offer settings that would do nothing."""
+        self.form.setRowVisible(self.perceptron_note, on)
+        for widget in (self.optimizer_combo, self.batch_spin, self.loss_combo,
+                       self.reg_combo.parentWidget(), self.clip_combo.parentWidget()):
+            self.form.setRowVisible(widget, not on)
+        if on:
+            for widget in self.optimizer_options.values():
+                self.form.setRowVisible(widget, False)
 
     def _show_options(self, widgets: dict[str, QWidget], options: dict) -> None:
         for key, widget in widgets.items():

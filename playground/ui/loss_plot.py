@@ -35,11 +35,8 @@ class LossPlot(QWidget):
         self.plot.setLabel("left", "loss")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor=ps.FOREGROUND)
-        self.train_curve = self.plot.plot([], [], pen=pg.mkPen(ps.TRAIN_COLOR, width=2),
-                                          name=TRAIN_LABEL)
-        self.test_curve = self.plot.plot(
-            [], [], pen=pg.mkPen(ps.TEST_COLOR, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
-            name="test loss")
+        self.train_curve = ps.live_curve(self.plot, ps.TRAIN_COLOR, name=TRAIN_LABEL)
+        self.test_curve = ps.live_curve(self.plot, ps.TEST_COLOR, dashed=True, name="test loss")
         # a PlotDataItem (not a bare scatter) so that it follows the plot's log mode
         self.marker = self.plot.plot([], [], pen=None, symbol="o", symbolSize=8,
                                      symbolPen=pg.mkPen(ps.FOREGROUND),
@@ -50,11 +47,9 @@ class LossPlot(QWidget):
         self.acc_plot.setLabel("left", "accuracy")
         self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
         self.acc_plot.setXLink(self.plot)
-        self.acc_train_curve = self.acc_plot.plot([], [], pen=pg.mkPen(ps.TRAIN_COLOR, width=2),
-                                                  name="train")
-        self.acc_test_curve = self.acc_plot.plot(
-            [], [], pen=pg.mkPen(ps.TEST_COLOR, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
-            name="test")
+        self.acc_train_curve = ps.live_curve(self.acc_plot, ps.TRAIN_COLOR, name="train")
+        self.acc_test_curve = ps.live_curve(self.acc_plot, ps.TEST_COLOR, dashed=True,
+                                            name="test")
         self.acc_widget.setMaximumHeight(140)
         self.acc_widget.setToolTip("Accuracy: train solid, test dashed")
 
@@ -69,6 +64,8 @@ class LossPlot(QWidget):
         layout.addWidget(self.acc_widget, 1)
 
         self._task = "classification"
+        self._x_range = ps.SteppedRange(self.plot, "x", from_zero=True)
+        self._y_range = ps.SteppedRange(self.plot, "y")
         # the drawn data in data units (getData() gives log10 values in log mode)
         self._train_xy = self._test_xy = (np.empty(0), np.empty(0))
         self._using_batch_loss = False
@@ -89,9 +86,16 @@ class LossPlot(QWidget):
         self.readout.setText("")
         self._train_xy = self._test_xy = (np.empty(0), np.empty(0))
         self._set_batch_mode(False)
+        self._x_range.reset()
+        self._y_range.reset()
         self.acc_widget.setVisible(dataset.task != "regression")
         self.plot.setLabel("bottom", "epoch" if dataset.task == "regression" else "")
         self.acc_plot.setLabel("bottom", "epoch")
+
+    def set_quantity(self, name: str) -> None:
+        """What the curves measure: "loss", or "error rate" for a perceptron (whose loss is
+        the share of misclassified samples)."""
+        self.plot.setLabel("left", name)
 
     def show_snapshot(self, snap) -> None:
         curves = snap.curves
@@ -105,12 +109,29 @@ class LossPlot(QWidget):
         self._test_xy = ps.finite_xy(epoch, curves.get("test_loss"))
         self.train_curve.setData(*self._train_xy)
         self.test_curve.setData(*self._test_xy)
+        self._step_ranges()
         if self._task != "regression":
             self.acc_train_curve.setData(*ps.finite_xy(epoch, curves.get("train_accuracy")))
             self.acc_test_curve.setData(*ps.finite_xy(epoch, curves.get("test_accuracy")))
 
+    def _step_ranges(self) -> None:
+        xs = [xy[0] for xy in (self._train_xy, self._test_xy) if xy[0].size]
+        if xs:
+            self._x_range.update(0.0, max(float(x[-1]) for x in xs))
+        ys = [xy[1] for xy in (self._train_xy, self._test_xy) if xy[1].size]
+        if not ys:
+            return
+        y = np.concatenate(ys)
+        if self.log_check.isChecked():  # log mode ranges are in decades
+            y = np.log10(y[y > 0])
+            if not y.size:
+                return
+        self._y_range.update(float(y.min()), float(y.max()))
+
     def set_log_scale(self, on: bool) -> None:
         self.plot.setLogMode(x=False, y=bool(on))
+        self._y_range.reset()
+        self._step_ranges()
         if self.log_check.isChecked() != bool(on):
             self.log_check.setChecked(bool(on))
 

@@ -21,7 +21,8 @@ class LearningRatePlot(QWidget):
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "learning rate")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.curve = self.plot.plot([], [], pen=pg.mkPen(ps.LR_COLOR, width=2))
+        self.curve = ps.live_curve(self.plot, ps.LR_COLOR)
+        self._x_range = ps.SteppedRange(self.plot, "x", from_zero=True)
         top = QHBoxLayout()
         top.addWidget(self.log_check)
         top.addStretch(1)
@@ -36,10 +37,13 @@ class LearningRatePlot(QWidget):
         """A new run: clear the curve."""
         self.curve.setData([], [])
         self.value_label.setText("")
+        self._x_range.reset()
 
     def show_snapshot(self, snap) -> None:
         x, y = ps.finite_xy(snap.curves.get("epoch"), snap.curves.get("lr"))
         self.curve.setData(x, y)
+        if x.size:
+            self._x_range.update(0.0, float(x[-1]))
         if y.size and not self.log_check.isChecked():
             # linear: from 0 up, so a constant rate is a flat line, not a zoomed-in band
             top = float(y.max())

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea,
-    QSplitter, QToolBar, QWidget,
+    QComboBox, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox,
+    QProgressBar, QScrollArea, QSplitter, QToolBar, QWidget,
 )
 
 from playground import __version__
@@ -23,6 +23,10 @@ from playground.config import RunConfig
 from playground.engine.session import Snapshot
 from playground.engine.trainer import Trainer
 from playground.errors import PlaygroundError
+from playground.io.atomic import atomic_write_bytes
+from playground.io.workspace import EXTENSION, is_workspace_path
+from playground.ui import perceptron_view, theme
+from playground.ui.code_view import CodeView
 from playground.ui.config_model import ALL, DATA, MODEL, ConfigModel
 from playground.ui.dataset_panel import DatasetPanel
 from playground.ui.decision_plot import DecisionRegionPlot
@@ -31,11 +35,13 @@ from playground.ui.layer_builder_panel import LayerBuilderPanel
 from playground.ui.loss_plot import LossPlot
 from playground.ui.lr_plot import LearningRatePlot
 from playground.ui.worker import TrainingController
+from playground.ui.workspace_files import WorkspaceFiles, workspace_filter
 
 MAX_RECENT = 8
 SHORTCUTS = (("Space", "Play / pause"), ("Right", "Step one batch"),
              ("Shift+Right", "Step one epoch"), ("Ctrl+R", "Reset the run"),
-             ("Ctrl+O", "Open a config"), ("Ctrl+S", "Save the config"), ("Ctrl+Q", "Quit"))
+             ("Ctrl+O", "Open a config or workspace"), ("Ctrl+S", "Save the config"),
+             ("Ctrl+Alt+S", "Save the workspace"), ("Ctrl+Q", "Quit"))
 FIXED_TRAIN_KEYS = ("loss", "batch_size", "shuffle", "dtype")
 SPEEDS = (("1 epoch/s", 1.0), ("10 epochs/s", 10.0), ("30 epochs/s", 30.0),
           ("100 epochs/s", 100.0), ("1,000 epochs/s", 1000.0), ("As fast as possible", 0.0))
@@ -57,8 +63,11 @@ def _scrolled(widget: QWidget) -> QScrollArea:
 class MainWindow(QMainWindow):
     """Panels on the sides, decision regions and curves in the middle, controls on top."""
 
+    #: emitted (from any thread; delivered queued) when the engine's kernels are compiled
+    engine_ready = Signal()
+
     def __init__(self, config: RunConfig | None = None, settings: QSettings | None = None,
-                 base_dir: str | None = None) -> None:
+                 base_dir: str | None = None, autosave_dir: str | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Neural network playground")
         self.settings = settings or QSettings("playground", "playground")
@@ -66,9 +75,13 @@ class MainWindow(QMainWindow):
         self.base_dir = base_dir
         self.path: Path | None = None
         self._playing = False
+        self._adopting = False
+        self._reread_data = False
+        self.trainer: Trainer | None = None
         self.trainer = self._build_trainer(self.model.config)
         self.controller = TrainingController(self.trainer, parent=self)
         self._build_views()
+        self.workspaces = WorkspaceFiles(self, autosave_dir)
         self._build_actions()
         self._connect()
         self._start_run(self.trainer)
@@ -89,24 +102,39 @@ class MainWindow(QMainWindow):
         self.dataset_panel = DatasetPanel(self.model)
         self.layer_panel = LayerBuilderPanel(self.model)
         self.hyper_panel = HyperparameterPanel(self.model)
+        self.code_view = CodeView()
         self.docks = {}
         for name, title, widget, area in (
                 ("data", "Data", self.dataset_panel, Qt.LeftDockWidgetArea),
                 ("network", "Network", self.layer_panel, Qt.LeftDockWidgetArea),
                 ("hyperparameters", "Hyperparameters", self.hyper_panel,
                  Qt.RightDockWidgetArea),
-                ("lr", "Learning rate", self.lr_plot, Qt.RightDockWidgetArea)):
+                ("lr", "Learning rate", self.lr_plot, Qt.RightDockWidgetArea),
+                ("code", "Code", self.code_view, Qt.RightDockWidgetArea)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock-{name}")
-            dock.setWidget(_scrolled(widget) if name != "lr" else widget)
+            dock.setWidget(_scrolled(widget) if name not in ("lr", "code") else widget)
             self.addDockWidget(area, dock)
             self.docks[name] = dock
+        self.tabifyDockWidget(self.docks["hyperparameters"], self.docks["code"])
+        self.docks["hyperparameters"].raise_()
         self.resizeDocks([self.docks["hyperparameters"], self.docks["lr"]], [640, 200],
                          Qt.Vertical)
         self.resizeDocks([self.docks["data"], self.docks["network"]], [520, 380], Qt.Vertical)
-        self.status = QLabel("Preparing the engine...")
+        self.status = QLabel("")
         self.status.setAccessibleName("Training status")
         self.statusBar().addWidget(self.status, 1)
+        self.engine_label = QLabel("Preparing the engine (compiling, first start only)...")
+        self.engine_label.setAccessibleName("Engine status")
+        self.engine_busy = QProgressBar()
+        self.engine_busy.setRange(0, 0)        # busy: no known end
+        self.engine_busy.setMaximumWidth(120)
+        self.engine_busy.setAccessibleName("Preparing the engine")
+        self.engine_busy.setToolTip("The training kernels compile once and are then cached; "
+                                    "you can build a network meanwhile")
+        self.statusBar().addPermanentWidget(self.engine_label)
+        self.statusBar().addPermanentWidget(self.engine_busy)
+        self.set_engine_ready(False)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -156,10 +184,23 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar().addMenu("&File")
         menu.addAction(self._action("&New", self.new_config, "Ctrl+N", "Start from the defaults"))
-        menu.addAction(self._action("&Open config...", self.open_dialog, "Ctrl+O"))
+        menu.addAction(self._action("&Open...", self.open_dialog, "Ctrl+O",
+                                    "Open a run config (.json) or a workspace (.playground)"))
         self.recent_menu = menu.addMenu("Open &recent")
-        menu.addAction(self._action("&Save config", self.save, "Ctrl+S"))
+        menu.addSeparator()
+        menu.addAction(self._action("&Save config", self.save, "Ctrl+S",
+                                    "Save the run config (JSON: data, model, training)"))
         menu.addAction(self._action("Save config &as...", self.save_as, "Ctrl+Shift+S"))
+        menu.addAction(self._action("Save &workspace", self.save_workspace, "Ctrl+Alt+S",
+                                    "Save the whole run: config, data, weights, optimizer "
+                                    "state and history, to train on later"))
+        menu.addAction(self._action("Save workspace as...", self.save_workspace_as))
+        menu.addSeparator()
+        menu.addAction(self._action("&Export weights...", self.export_dialog, "Ctrl+E",
+                                    "Write the trained weights for PyTorch, ONNX, Keras or "
+                                    "NumPy"))
+        menu.addAction(self._action("&Import weights...", self.import_dialog, "Ctrl+I",
+                                    "Load weights (.safetensors, .npz, .json) into this model"))
         menu.addSeparator()
         menu.addAction(self._action("&Quit", self.close, "Ctrl+Q"))
         train_menu = self.menuBar().addMenu("&Train")
@@ -169,26 +210,83 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        theme_menu = view.addMenu("&Theme")
+        self.theme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for name in theme.THEMES:
+            action = theme_menu.addAction(theme.LABELS[name])
+            action.setCheckable(True)
+            action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
+            group.addAction(action)
+            self.theme_actions[name] = action
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts))
         help_menu.addAction(self._action("&About", self.show_about))
         self._refresh_recent()
 
     def _connect(self) -> None:
+        self.engine_ready.connect(lambda: self.set_engine_ready(True), Qt.QueuedConnection)
         self.model.changed.connect(self._config_changed)
         self.controller.snapshot_ready.connect(self._show_snapshot)
         self.controller.failed.connect(self._worker_failed)
         self.controller.playing_changed.connect(self._playing_changed)
         self.dataset_panel.csv_requested.connect(self.open_csv_dialog)
         self.decision_plot.axes_changed.connect(self.controller.set_grid_inputs)
+        self.decision_plot.view_changed.connect(self.controller.set_grid_bounds)
         self.speed_combo.currentIndexChanged.connect(
             lambda _index: self.controller.set_speed(self.speed_combo.currentData()))
         self.controller.set_speed(self.speed_combo.currentData())
 
+    # --- engine readiness and theme -----------------------------------------------------------
+
+    def prepare_engine(self) -> None:
+        """Compile (or load from the cache) the kernels on a background thread, showing
+        "preparing the engine" until they are ready; the window stays responsive."""
+        from playground.engine.warmup import warm_up_in_background
+        self.set_engine_ready(False)
+        warm_up_in_background(self.engine_ready.emit)
+
+    def set_engine_ready(self, ready: bool) -> None:
+        self.engine_ready_state = ready
+        self.engine_label.setVisible(not ready)
+        self.engine_busy.setVisible(not ready)
+        if ready and not self.status.text():
+            self.status.setText("Ready: press Play (Space) or Step (Right)")
+
+    def set_theme(self, name: str) -> None:
+        """Apply a window theme and remember it."""
+        name = theme.apply(name)
+        self.settings.setValue("theme", name)
+        self.theme_actions[name].setChecked(True)
+
     # --- runs ----------------------------------------------------------------------------
 
     def _build_trainer(self, config: RunConfig) -> Trainer:
+        """A new run; the current data is reused when the data settings and seed are the
+        same (no CSV to read again, and a workspace's data outlives its CSV)."""
+        old = self.trainer
+        if (old is not None and not self._reread_data and old.config.data == config.data
+                and old.config.seed == config.seed):
+            return Trainer(config, dataset=old.dataset)
         return Trainer(config, base_dir=self.base_dir)
+
+    def code_view_outputs(self) -> int:
+        """Output units: the network's, or the perceptron's (one, or one per class)."""
+        t = self.trainer
+        if t.perceptron:
+            return 1 if t.dataset.n_classes == 2 else t.dataset.n_classes
+        return t.model.n_outputs
+
+    def adopt(self, trainer: Trainer) -> None:
+        """Make ``trainer`` (say, from a workspace) the run, as it is: no rebuild."""
+        self._adopting = True
+        try:
+            self.model.set_config(trainer.config)
+        finally:
+            self._adopting = False
+        self.controller.replace_trainer(trainer)
+        self._start_run(trainer)
 
     def _start_run(self, trainer: Trainer) -> None:
         """Show a new run's data and output layer; the worker already owns the trainer."""
@@ -197,18 +295,33 @@ class MainWindow(QMainWindow):
         self.decision_plot.set_dataset(ds)
         self.loss_plot.set_dataset(ds)
         self.lr_plot.set_dataset(ds)
-        units = 1 if trainer.perceptron and ds.n_classes == 2 else (
-            ds.n_classes if trainer.perceptron else trainer.model.n_outputs)
+        units = self.code_view_outputs()
         activation = {"bce": "sigmoid", "cross_entropy": "softmax", "mse": "linear",
                       "perceptron": "step"}[trainer.loss_name]
         self.layer_panel.set_output(units, activation)
+        self.code_view.show_model(trainer.config, ds.n_features, units, trainer.loss_name)
+        self.decision_plot.set_perceptron(units if trainer.perceptron else 0)
+        self.loss_plot.set_quantity("error rate" if trainer.perceptron else "loss")
+        sample = trainer.perceptron
+        self.step_batch_action.setText("Step sample" if sample else "Step batch")
+        self.step_batch_action.setToolTip(
+            "Train on one sample: one update of Rosenblatt's rule (Right)" if sample
+            else "Train one batch (Right)")
+        if sample:
+            self.decision_plot.set_banner(*perceptron_view.status_text(0, 0, None, None, None,
+                                                                      None))
 
     def _config_changed(self, config: RunConfig, part: str) -> None:
+        if self._adopting:
+            return
         old = self.trainer.config
         live = (part not in (DATA, MODEL, ALL) and all(
             getattr(old.train, k) == getattr(config.train, k) for k in FIXED_TRAIN_KEYS))
         if live:
             self.controller.update_train(config.train)
+            t = self.trainer
+            self.code_view.show_model(config, t.dataset.n_features, self.code_view_outputs(),
+                                      t.loss_name)
             return
         self.rebuild()
 
@@ -237,6 +350,8 @@ class MainWindow(QMainWindow):
         self.play_action.setText("Pause" if playing else "Play")
 
     def _show_snapshot(self, snap: Snapshot) -> None:
+        if snap.steps and not self.engine_ready_state:
+            self.set_engine_ready(True)      # it trained: the kernels are there
         self.decision_plot.show_snapshot(snap)
         self.loss_plot.show_snapshot(snap)
         self.lr_plot.show_snapshot(snap)
@@ -255,9 +370,21 @@ class MainWindow(QMainWindow):
         if accuracy is not None:
             parts.append(f"accuracy {100 * accuracy:.1f}%")
         parts.append(f"learning rate {snap.lr:.4g}")
-        if snap.converged_epoch is not None:
-            parts.append(f"perceptron converged at epoch {snap.converged_epoch}")
+        if self.trainer.perceptron:
+            self._show_perceptron_status(snap)
+            if snap.converged_epoch is not None:
+                parts.append(f"perceptron converged at epoch {snap.converged_epoch}")
         self.status.setText("   ·   ".join(parts))
+
+    def _show_perceptron_status(self, snap: Snapshot) -> None:
+        ds = self.trainer.dataset
+        mistake = snap.last_mistake
+        true_class = (str(ds.class_names[int(ds.y_train[mistake])])
+                      if mistake is not None and 0 <= mistake < len(ds.y_train) else None)
+        text, tone = perceptron_view.status_text(
+            snap.epoch, self.trainer.config.train.epochs, snap.last("mistakes"),
+            snap.converged_epoch, mistake, true_class)
+        self.decision_plot.set_banner(text, tone)
 
     def _worker_failed(self, message: str) -> None:
         self.show_error(message)
@@ -278,13 +405,24 @@ class MainWindow(QMainWindow):
         self.model.set_config(DEFAULT_CONFIG)
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open config", self._folder(),
-                                              "Run configs (*.json);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open", self._folder(),
+            f"Configs and workspaces (*.json *{EXTENSION});;Run configs (*.json);;"
+            f"{workspace_filter()};;All files (*)")
         if path:
             self.open_path(path)
 
     def open_path(self, path: str) -> bool:
-        """Load a config file; a bad one is reported and changes nothing."""
+        """Load a config or a workspace file; a bad one is reported and changes nothing."""
+        if is_workspace_path(path):
+            if not self.workspaces.open(path):
+                return False
+            self.path = None
+            self.base_dir = str(Path(path).resolve().parent)
+            self.settings.setValue("last_folder", self.base_dir)
+            self._remember(path)
+            self.setWindowTitle(f"{Path(path).name} - Neural network playground")
+            return True
         try:
             config = config_io.load(path)
             Trainer(config, base_dir=str(Path(path).resolve().parent))
@@ -292,10 +430,15 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return False
         self.path = Path(path)
+        self.workspaces.path = None
         self.base_dir = str(self.path.resolve().parent)
         self.settings.setValue("last_folder", self.base_dir)
         self._remember(path)
-        self.model.set_config(config)
+        self._reread_data = True  # a fresh read, even if the data settings look the same
+        try:
+            self.model.set_config(config)
+        finally:
+            self._reread_data = False
         self.setWindowTitle(f"{self.path.name} - Neural network playground")
         return True
 
@@ -320,10 +463,104 @@ class MainWindow(QMainWindow):
             self.show_error(f"Cannot save {path}: {exc.strerror or exc}")
             return False
         self.path = path
+        self.saved(path, "config")
+        return True
+
+    def saved(self, path: Path, what: str) -> None:
+        """A file was written: remember its folder, list it in Recent, name the window."""
         self.settings.setValue("last_folder", str(path.resolve().parent))
         self._remember(str(path))
         self.setWindowTitle(f"{path.name} - Neural network playground")
-        return True
+        self.statusBar().showMessage(f"Saved the {what} to {path}", 5000)
+
+    # --- weights ---------------------------------------------------------------------------
+
+    def export_dialog(self) -> None:
+        from playground.ui.export_dialog import ExportDialog
+        stem = (self.path or self.workspaces.path or Path("model")).name.split(".")[0]
+        dialog = ExportDialog(self._folder(), stem or "model", self)
+        if dialog.exec():
+            self.export_weights(dialog.path())
+
+    def export_weights(self, path: str | Path, on_done=None) -> None:
+        """Encode on the worker (weights and metadata from one moment of the run, even while
+        it plays), write here, atomically."""
+        from playground.io.export_metadata import export_metadata
+        from playground.io.weights import encode_weights, format_of
+        path = Path(path)
+        try:
+            format_of(path)
+        except PlaygroundError as exc:
+            self.show_error(str(exc))
+            return
+
+        def written(result) -> None:
+            ok = False
+            if isinstance(result, BaseException):
+                self.show_error(f"Cannot export {path.name}: {result}")
+            else:
+                try:
+                    atomic_write_bytes(path, result)
+                    ok = True
+                except OSError as exc:
+                    self.show_error(f"Cannot write {path}: {exc.strerror or exc}")
+            if ok:
+                self.settings.setValue("last_folder", str(path.resolve().parent))
+                self.statusBar().showMessage(f"Exported the weights to {path}", 5000)
+            if on_done is not None:
+                on_done(ok)
+
+        self.controller.call(
+            lambda t: encode_weights(path, t.state_dict(), export_metadata(t)), written)
+
+    def import_dialog(self) -> None:
+        from playground.io.weights import WEIGHT_FORMATS
+        readable = " ".join(f"*{ext}" for ext, f in WEIGHT_FORMATS.items() if f.read)
+        path, _ = QFileDialog.getOpenFileName(self, "Import weights", self._folder(),
+                                              f"Weights ({readable});;All files (*)")
+        if path:
+            self.import_weights(path)
+
+    def import_weights(self, path: str | Path, on_done=None) -> None:
+        """Load weights into the current model (keys, shapes and values checked); a
+        mismatched file is reported and the model keeps its weights."""
+        from playground.io.weights import check_dtype_range, load_weights
+        try:
+            state, _metadata = load_weights(path)
+        except (PlaygroundError, OSError) as exc:
+            self.show_error(str(exc))
+            if on_done is not None:
+                on_done(False)
+            return
+
+        def load(trainer) -> None:  # every check before anything changes
+            check_dtype_range(state, trainer.config.train.dtype)
+            trainer.load_state_dict(state)
+
+        def loaded(result) -> None:
+            ok = not isinstance(result, BaseException)
+            if ok:
+                self.statusBar().showMessage(f"Imported the weights of {Path(path).name}", 5000)
+            else:
+                self.show_error(f"Cannot import {Path(path).name}: {result}")
+            if on_done is not None:
+                on_done(ok)
+
+        self.controller.call(load, loaded)
+
+    def save_workspace(self) -> None:
+        if self.workspaces.path is None:
+            self.save_workspace_as()
+        else:
+            self.workspaces.save(self.workspaces.path)
+
+    def save_workspace_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save workspace", self._folder(),
+                                              workspace_filter())
+        if path:
+            if not path.lower().endswith(EXTENSION):
+                path += EXTENSION
+            self.workspaces.save(path)
 
     def open_csv_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open CSV", self._folder(),
@@ -380,6 +617,7 @@ class MainWindow(QMainWindow):
                           "playground with a PyTorch-exact NumPy + Numba engine.")
 
     def _restore_settings(self) -> None:
+        self.set_theme(str(self.settings.value("theme", "system")))
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -391,7 +629,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        if any(u.toLocalFile().lower().endswith((".csv", ".json"))
+        if any(u.toLocalFile().lower().endswith((".csv", ".json", EXTENSION))
                for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
@@ -400,12 +638,13 @@ class MainWindow(QMainWindow):
             path = url.toLocalFile()
             if path.lower().endswith(".csv"):
                 self.open_csv(path)
-            elif path.lower().endswith(".json"):
+            elif path.lower().endswith((".json", EXTENSION)):
                 self.open_path(path)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.controller.shutdown()
+        self.workspaces.close()
         super().closeEvent(event)
 

@@ -1,7 +1,7 @@
 """The training worker: a QObject living on its own QThread that owns the live session.
 
 The UI thread sends commands as queued signals (play, pause, step, replace the run); the worker
-trains in time-boxed chunks of about 20 ms between event-loop turns, so commands are seen at
+trains in time-boxed chunks of at most 10 ms between event-loop turns, so commands are seen at
 once, and emits at most ~30 immutable snapshots a second, however fast training runs. The
 costly decision grid refreshes about 5 times a second. Errors pause training and are reported
 as a message; a loss that turns NaN or infinite restores the last good weights.
@@ -9,6 +9,8 @@ as a message; a loss that turns NaN or infinite restores the last good weights.
 
 from __future__ import annotations
 
+import itertools
+import sys
 import threading
 import time
 
@@ -17,11 +19,12 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from playground.engine.session import Session, Snapshot
 from playground.engine.trainer import Trainer
 
-CHUNK_SECONDS = 0.02
+CHUNK_SECONDS = 0.01
 SNAPSHOT_INTERVAL = 1 / 30
 GRID_INTERVAL = 0.2
-DIVERGED_MESSAGE = ("Training paused: the loss became NaN or infinite, so the last good weights "
-                    "were restored. Is the learning rate too high? Try a lower one, or "
+GIL_SWITCH_SECONDS = 0.001
+DIVERGED_MESSAGE = ("Training paused: the loss or the weights became NaN or infinite, so the "
+                    "last good weights were restored. Is the learning rate too high? Try a lower one, or "
                     "gradient clipping.")
 
 
@@ -31,6 +34,7 @@ class TrainingWorker(QObject):
     snapshot_ready = Signal(object)   # Snapshot
     failed = Signal(str)
     playing_changed = Signal(bool)
+    called = Signal(object, object)   # token, result (or the exception raised)
 
     def __init__(self, trainer: Trainer, with_grid: bool = True) -> None:
         super().__init__()
@@ -43,7 +47,6 @@ class TrainingWorker(QObject):
         self._last_tick = time.monotonic()
         self._last_emit = 0.0
         self._last_grid = 0.0
-        self._good_state = trainer.state_dict()
         # set by the UI thread once it has drawn the last snapshot: never queue a backlog
         self.delivered = threading.Event()
         self.delivered.set()
@@ -92,7 +95,6 @@ class TrainingWorker(QObject):
         """A new run (reset, or a data or structure change): training pauses."""
         self._stop()
         self._session = Session(trainer)
-        self._good_state = trainer.state_dict()
         self._emit(force=True)
 
     @Slot(object)
@@ -105,6 +107,26 @@ class TrainingWorker(QObject):
     def set_grid_inputs(self, i: int, j: int) -> None:
         """Which two raw inputs the decision grid spans (the others at their mean)."""
         self._session.grid_inputs = (i, j)
+        self._emit(force=True)
+
+    @Slot(object)
+    def call(self, request) -> None:
+        """Run ``fn(trainer)`` here, between chunks, where the trainer is consistent (for
+        saving a workspace); the result, or the exception it raised, goes back with its
+        token."""
+        token, fn = request
+        try:
+            result = fn(self._session.trainer)
+        except Exception as exc:  # handed to the caller, who reports it
+            result = exc
+        self.called.emit(token, result)
+        self._emit(force=True)  # the call may have changed the run (imported weights)
+
+    @Slot(object)
+    def set_grid_bounds(self, bounds) -> None:
+        """The input-plane rectangle (x0, x1, y0, y1) the grid covers: the plot's visible
+        range, so the regions fill the view; None for the data's range."""
+        self._session.grid_bounds = None if bounds is None else tuple(map(float, bounds))
         self._emit(force=True)
 
     @Slot()
@@ -123,8 +145,9 @@ class TrainingWorker(QObject):
             self._timer.setInterval(0 if self._speed <= 0 else 10)
 
     def _finished(self) -> bool:
+        """All epochs done, or a perceptron converged (nothing changes after that)."""
         t = self._session.trainer
-        return 0 < t.config.train.epochs <= t.epoch
+        return 0 < t.config.train.epochs <= t.epoch or t.converged_epoch is not None
 
     def _tick(self) -> None:
         if not self._playing:
@@ -133,7 +156,11 @@ class TrainingWorker(QObject):
         epochs = t.config.train.epochs
         left = t.steps_until(epochs) if epochs > 0 else None
         if self._speed <= 0:
-            self._guarded(lambda: self._session.run_for(CHUNK_SECONDS, left), force=False)
+            # end the chunk when the next snapshot is due, so frames keep their ~30/s pace
+            due = self._last_emit + SNAPSHOT_INTERVAL - time.monotonic()
+            budget = min(CHUNK_SECONDS, max(due, 0.002)) if self.delivered.is_set() \
+                else CHUNK_SECONDS
+            self._guarded(lambda: self._session.run_for(budget, left), force=False)
         else:
             now = time.monotonic()
             self._budget += (now - self._last_tick) * self._speed * t.batches_per_epoch
@@ -153,8 +180,8 @@ class TrainingWorker(QObject):
             self.pause()
             self.failed.emit(f"Training stopped: {type(exc).__name__}: {exc}")
             return
-        if self._session.trainer.diverged:
-            self._session.trainer.load_state_dict(self._good_state)
+        if self._session.diverged:
+            self._session.recover()
             self.pause()
             self.failed.emit(DIVERGED_MESSAGE)
             return
@@ -171,7 +198,7 @@ class TrainingWorker(QObject):
         if grid:
             self._last_grid = now
         if not snap.diverged:
-            self._good_state = snap.weights
+            self._session.checkpoint(snap.weights)
         self._last_emit = now
         self.snapshot_ready.emit(snap)
 
@@ -191,6 +218,8 @@ class TrainingController(QObject):
     replace_requested = Signal(object)
     update_train_requested = Signal(object)
     grid_inputs_requested = Signal(int, int)
+    grid_bounds_requested = Signal(object)
+    call_requested = Signal(object)
     speed_requested = Signal(float)
     shutdown_requested = Signal()
 
@@ -201,6 +230,9 @@ class TrainingController(QObject):
     def __init__(self, trainer: Trainer, with_grid: bool = True, parent=None) -> None:
         from PySide6.QtCore import QThread
         super().__init__(parent)
+        # the worker's Python glue between kernel calls holds the GIL; hand it over every
+        # millisecond (Python's default is 5 ms) so the UI thread never waits long for it
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
         self._thread = QThread()
         self._thread.setObjectName("playground-training")
         self._worker = TrainingWorker(trainer, with_grid)
@@ -212,12 +244,17 @@ class TrainingController(QObject):
                              (self.replace_requested, self._worker.replace_trainer),
                              (self.update_train_requested, self._worker.update_train),
                              (self.grid_inputs_requested, self._worker.set_grid_inputs),
+                             (self.grid_bounds_requested, self._worker.set_grid_bounds),
+                             (self.call_requested, self._worker.call),
                              (self.speed_requested, self._worker.set_speed),
                              (self.shutdown_requested, self._worker.shutdown)):
             signal.connect(slot)
         self._worker.snapshot_ready.connect(self._deliver)
         self._worker.failed.connect(self.failed)
         self._worker.playing_changed.connect(self.playing_changed)
+        self._worker.called.connect(self._called)
+        self._pending: dict[int, object] = {}
+        self._tokens = itertools.count()
         self._thread.start()
 
     def _deliver(self, snap) -> None:
@@ -248,6 +285,21 @@ class TrainingController(QObject):
 
     def set_grid_inputs(self, i: int, j: int) -> None:
         self.grid_inputs_requested.emit(i, j)
+
+    def set_grid_bounds(self, bounds) -> None:
+        self.grid_bounds_requested.emit(bounds)
+
+    def call(self, fn, on_done) -> None:
+        """Run ``fn(trainer)`` on the worker's thread; ``on_done(result)`` then runs on this
+        thread, with the exception instead of a result if ``fn`` raised."""
+        token = next(self._tokens)
+        self._pending[token] = on_done
+        self.call_requested.emit((token, fn))
+
+    def _called(self, token, result) -> None:
+        on_done = self._pending.pop(token, None)
+        if on_done is not None:
+            on_done(result)
 
     def set_speed(self, epochs_per_second: float) -> None:
         self.speed_requested.emit(float(epochs_per_second))

@@ -1,0 +1,53 @@
+"""``PredictionPlot``: predicted against true values for regression, with the y = x line.
+
+Points on the diagonal are perfect predictions; the spread around it is the error. Drawn for
+the test split (the training split without one), refreshed with the decision grid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from playground.ui import plot_style as ps
+
+
+class PredictionPlot(QWidget):
+    """A square scatter of (true, predicted) and the identity line; items made once."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.widget = ps.make_plot_widget()
+        self.widget.setAccessibleName("Predicted versus true")
+        self.widget.setToolTip("Each point is a sample: true value across, prediction up; "
+                               "the line marks perfect predictions")
+        self.plot = self.widget.getPlotItem()
+        self.plot.setLabel("bottom", "true")
+        self.plot.setLabel("left", "predicted")
+        self.plot.setTitle("Predicted vs true", color=ps.FOREGROUND, size="10pt")
+        self.identity = self.plot.plot([], [], pen=pg.mkPen(ps.FOREGROUND, width=1,
+                                                            style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.scatter = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=0.8),
+                                          brush=pg.mkBrush(ps.BLUE))
+        self.plot.addItem(self.scatter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.widget)
+        self._range: tuple[float, float] | None = None
+
+    def set_range(self, values: np.ndarray) -> None:
+        """Fix both axes to the targets' range (padded), so the view holds still as
+        predictions move."""
+        v = np.asarray(values, dtype=np.float64).ravel()
+        v = v[np.isfinite(v)]
+        lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+        pad = 0.08 * max(hi - lo, 1e-9)
+        self._range = (lo - pad, hi + pad)
+        self.identity.setData(list(self._range), list(self._range))
+        self.plot.setRange(xRange=self._range, yRange=self._range, padding=0)
+        self.scatter.setData([], [])
+
+    def show_predictions(self, true: np.ndarray, predicted: np.ndarray) -> None:
+        ok = np.isfinite(true) & np.isfinite(predicted)
+        self.scatter.setData(x=np.asarray(true)[ok], y=np.asarray(predicted)[ok])

@@ -1,0 +1,55 @@
+"""Light and dark window themes (the choice persists in QSettings as ``theme``).
+
+The themes colour the window's chrome: panels, menus, tool bar. The plots keep their light
+"paper" in both, as figures in a dark editor do: the class colours, the diverging map and the
+curves were chosen for a light ground, and a figure exported or screenshotted reads the same
+whatever the theme.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+THEMES = ("system", "light", "dark")
+LABELS = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+
+_DARK = {
+    QPalette.Window: "#2b2d30", QPalette.WindowText: "#e6e6e6", QPalette.Base: "#1f2023",
+    QPalette.AlternateBase: "#2b2d30", QPalette.ToolTipBase: "#3c3f41",
+    QPalette.ToolTipText: "#e6e6e6", QPalette.Text: "#e6e6e6", QPalette.Button: "#3a3d41",
+    QPalette.ButtonText: "#e6e6e6", QPalette.BrightText: "#ff6b6b", QPalette.Link: "#5aa9e6",
+    QPalette.Highlight: "#2f6fb0", QPalette.HighlightedText: "#ffffff",
+    QPalette.PlaceholderText: "#8a8d91",
+}
+_DISABLED = {QPalette.WindowText: "#7a7d82", QPalette.Text: "#7a7d82",
+             QPalette.ButtonText: "#7a7d82"}
+
+
+def palette(name: str) -> QPalette:
+    """The palette of a theme; "system" and "light" use the style's own."""
+    app = QApplication.instance()
+    base = app.style().standardPalette() if app is not None else QPalette()
+    if name != "dark":
+        return base
+    pal = QPalette(base)
+    for role, color in _DARK.items():
+        pal.setColor(role, QColor(color))
+    for role, color in _DISABLED.items():
+        pal.setColor(QPalette.Disabled, role, QColor(color))
+    return pal
+
+
+def apply(name: str) -> str:
+    """Apply a theme to the running application; an unknown name falls back to "system".
+    Returns the name applied."""
+    if name not in THEMES:
+        name = "system"
+    app = QApplication.instance()
+    if app is None:
+        return name
+    if name != "system" and app.style().name().lower() != "fusion":
+        # Fusion draws every palette colour; native styles may ignore a dark palette
+        app.setStyle(QStyleFactory.create("Fusion"))
+    app.setPalette(palette(name))
+    return name

@@ -1,0 +1,164 @@
+"""Workspaces in the app: open and save ``.playground`` files, autosave, recovery after a crash.
+
+A workspace is the whole run (config, data, weights, optimizer and schedule state, history).
+The trainer lives on the worker thread, so saving asks the worker to encode it between two
+chunks of training (one consistent moment, even while playing); the bytes are written here,
+atomically. Autosave writes the same bytes to this session's slot every ``AUTOSAVE_SECONDS``
+when the run has moved on; a session that dies leaves its slot behind, and the next start
+offers to restore it (``playground.io.autosave``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from playground.errors import PlaygroundError
+from playground.io.atomic import atomic_write_bytes
+from playground.io.autosave import AutosaveSlot, autosave_folder, find_recoverable
+from playground.io.workspace import EXTENSION, encode_workspace, load_workspace
+
+if TYPE_CHECKING:
+    from playground.ui.main_window import MainWindow
+
+AUTOSAVE_SECONDS = 60
+
+
+class WorkspaceFiles(QObject):
+    """The window's workspace actions; ``autosave_dir`` None turns autosave off (tests)."""
+
+    def __init__(self, window: MainWindow, autosave_dir: str | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.path: Path | None = None
+        self.slot: AutosaveSlot | None = None
+        self._autosaved_steps: tuple[int, int] | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(AUTOSAVE_SECONDS * 1000)
+        self.timer.timeout.connect(self.autosave)
+        if autosave_dir is not None:
+            try:
+                self.folder = autosave_folder(autosave_dir)
+                self.slot = AutosaveSlot(self.folder)
+            except (PlaygroundError, OSError) as exc:
+                window.status.setText(f"Autosave is off: {exc}")
+            else:
+                self.timer.start()
+
+    # --- open and save -----------------------------------------------------------------------
+
+    def open(self, path: str | Path) -> bool:
+        """Open a workspace and carry on from where it was saved; a bad file changes nothing."""
+        try:
+            workspace = load_workspace(path)
+        except (PlaygroundError, OSError) as exc:
+            self.window.show_error(str(exc))
+            return False
+        self.window.adopt(workspace.trainer)
+        ui = workspace.ui if isinstance(workspace.ui, dict) else {}
+        axes = ui.get("grid_inputs")
+        n = workspace.trainer.dataset.n_features
+        if (isinstance(axes, list) and len(axes) == 2
+                and all(isinstance(a, int) and 0 <= a < n for a in axes)):
+            self.window.decision_plot.set_axes(*axes)
+        self.path = Path(path)
+        return True
+
+    def save(self, path: str | Path, on_done: Callable[[bool], None] | None = None) -> None:
+        """Encode on the worker, write here; ``on_done(ok)`` when the file is in place."""
+        path = Path(path)
+
+        def written(result) -> None:
+            ok = self._write(path, result)
+            if ok:
+                self.path = path
+                self.window.saved(path, "workspace")
+            if on_done is not None:
+                on_done(ok)
+
+        ui = self._ui_state()
+        self.window.controller.call(lambda trainer: encode_workspace(trainer, ui), written)
+
+    def _write(self, path: Path, result) -> bool:
+        if isinstance(result, BaseException):
+            self.window.show_error(f"Cannot save {path.name}: {result}")
+            return False
+        try:
+            atomic_write_bytes(path, result)
+        except OSError as exc:
+            self.window.show_error(f"Cannot save {path}: {exc.strerror or exc}")
+            return False
+        return True
+
+    def _ui_state(self) -> dict:
+        return {"grid_inputs": list(self.window.decision_plot.axes)}
+
+    # --- autosave and recovery ---------------------------------------------------------------
+
+    def autosave(self, on_done: Callable[[bool], None] | None = None) -> None:
+        """Write this session's autosave if the run moved on since the last one."""
+        if self.slot is None:
+            return
+        slot, ui = self.slot, self._ui_state()
+
+        def encode(trainer):
+            key = (id(trainer), trainer.steps)
+            if key == self._autosaved_steps:
+                return None
+            data = encode_workspace(trainer, ui)
+            return key, data
+
+        def written(result) -> None:
+            ok = True
+            if isinstance(result, BaseException):
+                self.window.status.setText(f"Autosave failed: {result}")
+                ok = False
+            elif result is not None and self.slot is slot:
+                key, data = result
+                try:
+                    slot.write(data)
+                    self._autosaved_steps = key
+                except (PlaygroundError, OSError) as exc:
+                    self.window.status.setText(f"Autosave failed: {exc}")
+                    ok = False
+            if on_done is not None:
+                on_done(ok)
+
+        self.window.controller.call(encode, written)
+
+    def offer_recovery(self, ask: Callable[[str], bool] | None = None) -> bool:
+        """After a crash: offer the newest autosave left behind; True when one was opened.
+        Older ones are discarded either way (one crash, one run to get back)."""
+        if self.slot is None:
+            return False
+        found = find_recoverable(self.folder)
+        if not found:
+            return False
+        newest, older = found[0], found[1:]
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newest.modified))
+        question = (f"playground did not close properly last time. Restore the run it "
+                    f"autosaved at {when}?")
+        ask = ask or (lambda text: QMessageBox.question(
+            self.window, "Restore autosaved run", text,
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes) == QMessageBox.Yes)
+        restored = ask(question) and self.open(newest.path)
+        if restored:
+            self.path = None            # the autosave is not the user's file: Save asks where
+        for item in [newest, *older]:
+            item.discard()
+        return bool(restored)
+
+    def close(self) -> None:
+        """A clean quit: the autosave is no longer needed."""
+        self.timer.stop()
+        if self.slot is not None:
+            self.slot.close()
+            self.slot = None
+
+
+def workspace_filter() -> str:
+    return f"Workspaces (*{EXTENSION})"
