@@ -65,6 +65,8 @@ def _window(config_dict: dict):
                                                                         QSettings.IniFormat))
     w.resize(1400, 900)
     w.show()
+    from playground.ui.app import freeze_startup_objects
+    freeze_startup_objects()                    # as run_app does once the window is up
     return w
 
 

@@ -156,3 +156,41 @@ def test_confusion_matrix_only_for_tables_with_more_than_two_inputs(qtbot, windo
     _snapshot(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 1)
     qtbot.wait(50)
     assert window.decision_plot.confusion.isVisible() == shown
+
+
+def test_every_control_has_an_accessible_name_and_a_label_or_tooltip(window):
+    from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit,
+                                   QListWidget, QPlainTextEdit, QTableWidget)
+    kinds = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QListWidget,
+             QPlainTextEdit, QTableWidget)
+    from PySide6.QtWidgets import QTabBar, QWidget  # their inner editors and arrows: Qt's
+    controls = [w for w in window.findChildren(QWidget) if isinstance(w, kinds)
+                if not w.objectName().startswith("qt_")          # Qt's own dock buttons
+                and not isinstance(w.parent(), (QAbstractSpinBox, QComboBox, QTabBar))]
+    assert len(controls) > 60
+    # a button's text is its accessible name unless one is set (QAccessible's fallback)
+    unnamed = [w for w in controls if not w.accessibleName()
+               and not (isinstance(w, QAbstractButton) and w.text())]
+    assert not unnamed, [type(w).__name__ + " " + getattr(w, "text", str)() for w in unnamed]
+    silent = [w for w in controls
+              if not w.toolTip() and not (isinstance(w, QAbstractButton) and w.text())]
+    labelled = {id(w) for w in silent if _has_form_label(w)}
+    assert all(id(w) in labelled for w in silent), [w.accessibleName() for w in silent
+                                                     if id(w) not in labelled]
+
+
+def _has_form_label(widget) -> bool:
+    from PySide6.QtWidgets import QFormLayout
+    parent = widget.parentWidget()
+    while parent is not None:
+        layout = parent.layout()
+        if isinstance(layout, QFormLayout):
+            for row in range(layout.rowCount()):
+                label = layout.itemAt(row, QFormLayout.LabelRole)
+                field = layout.itemAt(row, QFormLayout.FieldRole)
+                if label and field and label.widget() and label.widget().text() and (
+                        field.widget() is widget or (field.widget() is not None
+                                                     and field.widget().isAncestorOf(widget))):
+                    return True
+        parent = parent.parentWidget()
+    return False

@@ -211,8 +211,9 @@ def test_multiclass_rgba(make):
     assert np.array_equal(img[..., :3], palette_rgb(3)[cls])
     confident = out.max(axis=-1)
     assert img[..., 3].flat[confident.argmax()] > img[..., 3].flat[confident.argmin()]
-    w.discretize_check.setChecked(True)
-    assert (w.image.image[..., 3] == 255).all()
+    w.discretize_check.setChecked(True)     # one flat alpha: the regions' opacity
+    from playground.ui.decision_plot import REGION_OPACITY
+    assert (w.image.image[..., 3] == int(255 * REGION_OPACITY)).all()
     assert len({b.color().name() for b in w.train_scatter.data["brush"]}) == 3
 
 
@@ -246,10 +247,10 @@ def test_axes_choice_for_more_inputs(make, qtbot):
         w.x_combo.setCurrentIndex(0)  # same as y: swapped
     assert sig.args == [0, 2]
     w.show_confusion(np.array([[5, 1, 0], [0, 6, 0], [1, 0, 7]]), ds.class_names)
-    assert not w.confusion.isHidden()
+    assert not w.confusion_box.isHidden() and "rows: true" in w.confusion_caption.text()
     assert w.confusion.rowCount() == 3 and w.confusion.item(2, 2).text() == "7"
     w.set_dataset(dataset())
-    assert w.axes_row.isHidden() and w.confusion.isHidden()
+    assert w.axes_row.isHidden() and w.confusion_box.isHidden()
 
 
 def test_items_are_never_recreated(make):

@@ -66,10 +66,15 @@ class CodeView(QWidget):
             position = bar.value()
             editor.setPlainText(text)
             bar.setValue(position)
-        self.note.setText(f"{n_features} inputs, {n_outputs} outputs, loss {loss}")
+        self.note.setText(f"{_count(n_features, 'input')}, {_count(n_outputs, 'output')}, "
+                          f"loss {loss}")
 
     def text(self) -> str:
         return self.editors[self.tabs.tabText(self.tabs.currentIndex())].toPlainText()
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text())
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -353,8 +353,11 @@ class MainWindow(QMainWindow):
         if snap.steps and not self.engine_ready_state:
             self.set_engine_ready(True)      # it trained: the kernels are there
         self.decision_plot.show_snapshot(snap)
-        self.loss_plot.show_snapshot(snap)
-        self.lr_plot.show_snapshot(snap)
+        # while playing, a frame that redraws the regions leaves the curves to the next
+        # frame (33 ms later): no frame pays for both (bench/ui.py's event-loop stalls)
+        if not (self._playing and snap.grid is not None):
+            self.loss_plot.show_snapshot(snap)
+            self.lr_plot.show_snapshot(snap)
         if snap.confusion is not None and len(self.trainer.dataset.input_names) > 2:
             self.decision_plot.show_confusion(snap.confusion, self.trainer.dataset.class_names)
         self.epoch_label.setText(f"Epoch {snap.epoch:,}")
