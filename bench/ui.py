@@ -205,7 +205,7 @@ def main() -> None:
             ("window shown s", max(result["window shown s"]), "<")]
     print(f"live phase: {lv['epochs']:,} epochs in {lv['seconds']:.1f} s, workload B in the "
           "main window at 1400x900, every plot live")
-    print(f"| measurement | value | target | |\n|---|---|---|---|")
+    print("| measurement | value | target | |\n|---|---|---|---|")
     for name, value, op in rows:
         target = TARGETS.get(name)
         verdict = ("" if op is None else

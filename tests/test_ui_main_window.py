@@ -8,70 +8,35 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
-
 from playground import config as config_io  # noqa: E402
-from playground.ui.main_window import MainWindow  # noqa: E402
+from ui_helpers import action, errors, make_window, settings, snapshot_after  # noqa: E402, F401
 
 
 @pytest.fixture
-def errors(monkeypatch):
-    """Error dialogs are recorded instead of blocking the test."""
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
-    return shown
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, errors):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-    w = MainWindow(settings=settings)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
+def window(qtbot, make_window):
+    w = make_window()
     qtbot.wait(300)  # the plot's view settles and asks for a grid over it
-    yield w
-    w.close()
-
-
-def _action(window, text):
-    found = [a for a in window.findChildren(type(window.play_action)) if a.text() == text]
-    assert found, f"no action labelled {text!r}"
-    return found[0]
-
-
-def _snapshot(qtbot, window, trigger, until=lambda snap: True):
-    """The first snapshot after ``trigger`` for which ``until`` holds (other commands, such
-    as the plot asking for a grid over its view, may deliver snapshots in between)."""
-    got = []
-    window.controller.snapshot_ready.connect(got.append)
-    try:
-        trigger()
-        qtbot.waitUntil(lambda: any(until(s) for s in got), timeout=60000)
-    finally:
-        window.controller.snapshot_ready.disconnect(got.append)
-    return next(s for s in got if until(s))
+    return w
 
 
 def test_step_epoch_advances_the_counters(qtbot, window):
-    snap = _snapshot(qtbot, window, _action(window, "Step epoch").trigger,
-                     until=lambda s: s.steps > 0)
+    snap = snapshot_after(qtbot, window, action(window, "Step epoch").trigger,
+                          until=lambda s: s.steps > 0)
     assert snap.epoch == 1
     qtbot.waitUntil(lambda: window.epoch_label.text() == "Epoch 1", timeout=5000)
     assert "train loss" in window.status.text()
-    snap = _snapshot(qtbot, window, _action(window, "Step batch").trigger,
-                     until=lambda s: s.steps > snap.steps)
+    snap = snapshot_after(qtbot, window, action(window, "Step batch").trigger,
+                          until=lambda s: s.steps > snap.steps)
     assert snap.epoch == 1 and snap.steps == window.trainer.batches_per_epoch + 1
     assert window.step_label.text().startswith("Step ")
 
 
 def test_play_trains_live_and_pause_stops(qtbot, window):
-    _snapshot(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch)  # compile first
+    snapshot_after(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch)  # compile first
     window.speed_combo.setCurrentIndex(window.speed_combo.count() - 1)  # as fast as possible
     assert window.model.update_train(epochs=10**6) is None
     with qtbot.waitSignal(window.controller.playing_changed, timeout=5000):
-        _action(window, "Play").trigger()
+        action(window, "Play").trigger()
     assert window.play_action.text() == "Pause"
     qtbot.wait(1500)
     with qtbot.waitSignal(window.controller.playing_changed, timeout=5000):
@@ -84,14 +49,14 @@ def test_play_trains_live_and_pause_stops(qtbot, window):
 
 
 def test_live_learning_rate_keeps_the_run_and_data_change_resets(qtbot, window):
-    _snapshot(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 1)
-    snap = _snapshot(qtbot, window, lambda: window.model.update_optimizer(lr=0.3),
-                     until=lambda s: s.lr == 0.3)
+    snapshot_after(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 1)
+    snap = snapshot_after(qtbot, window, lambda: window.model.update_optimizer(lr=0.3),
+                          until=lambda s: s.lr == 0.3)
     assert snap.epoch == 1                             # applied live: same run
-    snap = _snapshot(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 2)
+    snap = snapshot_after(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 2)
     assert snap.curves["lr"][-1] == 0.3
-    snap = _snapshot(qtbot, window, lambda: window.model.update_data(noise=0.2),
-                     until=lambda s: s.steps == 0)
+    snap = snapshot_after(qtbot, window, lambda: window.model.update_data(noise=0.2),
+                          until=lambda s: s.steps == 0)
     assert snap.epoch == 0 and not snap.curves["epoch"].size  # data change: a new run
 
 
@@ -130,7 +95,7 @@ def test_screenshot_after_training(qtbot, window, tmp_path):
 
 
 def test_speed_limit_and_stop_at_the_configured_epochs(qtbot, window):
-    _snapshot(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch)  # compiled first
+    snapshot_after(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch)  # compiled first
     assert window.model.update_train(epochs=12) is None
     window.speed_combo.setCurrentIndex(0)  # 1 epoch a second
     assert window.speed_combo.currentData() == 1.0
@@ -153,7 +118,7 @@ def test_confusion_matrix_only_for_tables_with_more_than_two_inputs(qtbot, windo
     path = tmp_path / "run.json"
     path.write_text(json.dumps(cfg))
     assert window.open_path(str(path))
-    _snapshot(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 1)
+    snapshot_after(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 1)
     qtbot.wait(50)
     assert window.decision_plot.confusion.isVisible() == shown
 

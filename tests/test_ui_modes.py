@@ -3,53 +3,15 @@ through the main window as a user would."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtGui import QPalette  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from playground.ui import theme  # noqa: E402
-from playground.ui.main_window import MainWindow  # noqa: E402
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
-    return shown
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path, settings, errors):
-    windows = []
-
-    def make(config: dict | None = None) -> MainWindow:
-        w = MainWindow(settings=settings)
-        qtbot.addWidget(w)
-        w.resize(1400, 900)
-        w.show()
-        if config is not None:
-            path = tmp_path / f"run{len(windows)}.json"
-            path.write_text(json.dumps({"format": 1, **config}))
-            assert w.open_path(str(path)), errors
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.close()
-    theme.apply("system")
+from ui_helpers import action, errors, make_window, settings, snapshot_after  # noqa: E402, F401
 
 
 def perceptron(source: str, epochs: int = 40) -> dict:
@@ -58,34 +20,17 @@ def perceptron(source: str, epochs: int = 40) -> dict:
             "train": {"epochs": epochs, "optimizer": {"name": "sgd", "lr": 0.1}}}
 
 
-def _until(qtbot, window, trigger, until):
-    got = []
-    window.controller.snapshot_ready.connect(got.append)
-    try:
-        trigger()
-        qtbot.waitUntil(lambda: any(until(s) for s in got), timeout=60000)
-    finally:
-        window.controller.snapshot_ready.disconnect(got.append)
-    return next(s for s in got if until(s))
-
-
-def _action(window, text):
-    found = [a for a in window.findChildren(type(window.play_action)) if a.text() == text]
-    assert found, f"no action labelled {text!r}"
-    return found[0]
-
-
 def test_perceptron_steps_one_sample_and_circles_the_misclassified_one(qtbot, make_window):
     w = make_window(perceptron("gauss"))
-    step = _action(w, "Step sample")
+    step = action(w, "Step sample")
     plot = w.decision_plot
     assert plot.banner.isVisible() and "Rosenblatt" in plot.banner.text()
-    snap = _until(qtbot, w, step.trigger, lambda s: s.steps == 1)
+    snap = snapshot_after(qtbot, w, step.trigger, lambda s: s.steps == 1)
     assert snap.epoch == 0
     for n in range(2, 60):  # step until some sample was misclassified
         if snap.last_mistake is not None:
             break
-        snap = _until(qtbot, w, step.trigger, lambda s, n=n: s.steps == n)
+        snap = snapshot_after(qtbot, w, step.trigger, lambda s, n=n: s.steps == n)
     assert snap.last_mistake is not None
     qtbot.waitUntil(lambda: f"#{snap.last_mistake}" in plot.banner.text(), timeout=5000)
     xs, ys = plot.overlay.marker.getData()
@@ -95,7 +40,7 @@ def test_perceptron_steps_one_sample_and_circles_the_misclassified_one(qtbot, ma
 
 def test_perceptron_line_is_where_the_weighted_sum_is_zero(qtbot, make_window):
     w = make_window(perceptron("gauss"))
-    snap = _until(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
+    snap = snapshot_after(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
     line = w.decision_plot.overlay.lines[0]
     qtbot.waitUntil(lambda: line.getData()[0] is not None and len(line.getData()[0]) > 2,
                     timeout=5000)
@@ -114,7 +59,7 @@ def test_perceptron_convergence_is_announced_and_play_stops(qtbot, make_window):
     w.speed_combo.setCurrentIndex(w.speed_combo.count() - 1)
     with qtbot.waitSignal(w.controller.playing_changed, timeout=60000,
                           check_params_cb=lambda on: on is False):
-        _action(w, "Play").trigger()
+        action(w, "Play").trigger()
     qtbot.waitUntil(lambda: "Converged at epoch" in w.decision_plot.banner.text(), timeout=5000)
     assert w.trainer.converged_epoch is not None
     assert "converged" in w.status.text()
@@ -124,7 +69,7 @@ def test_perceptron_convergence_is_announced_and_play_stops(qtbot, make_window):
 def test_xor_is_announced_as_not_separable(qtbot, make_window):
     w = make_window(perceptron("xor", epochs=5))
     for epoch in range(1, 6):
-        _until(qtbot, w, w.controller.step_epoch, lambda s, e=epoch: s.epoch == e)
+        snapshot_after(qtbot, w, w.controller.step_epoch, lambda s, e=epoch: s.epoch == e)
     qtbot.waitUntil(lambda: "Did not converge in 5 epochs" in w.decision_plot.banner.text(),
                     timeout=5000)
     assert "x1*x2" in w.decision_plot.banner.text()
@@ -141,7 +86,7 @@ def test_perceptron_hides_the_settings_it_does_not_use(qtbot, make_window):
     w.layer_panel.perceptron.setChecked(False)
     assert panel.form.isRowVisible(panel.batch_spin)
     assert not panel.form.isRowVisible(panel.perceptron_note)
-    assert _action(w, "Step batch") and not w.decision_plot.banner.isVisible()
+    assert action(w, "Step batch") and not w.decision_plot.banner.isVisible()
 
 
 def test_regression_on_a_table_shows_predicted_against_true(qtbot, make_window):
@@ -150,7 +95,7 @@ def test_regression_on_a_table_shows_predicted_against_true(qtbot, make_window):
                      "train": {"optimizer": {"name": "adam", "lr": 0.05}}})
     scatter = w.decision_plot.prediction_plot
     assert scatter.isVisible()
-    snap = _until(qtbot, w, w.controller.step_epoch,
+    snap = snapshot_after(qtbot, w, w.controller.step_epoch,
                   lambda s: s.epoch == 1 and s.predictions is not None)
     qtbot.waitUntil(lambda: len(scatter.scatter.data) == len(snap.predictions[0]), timeout=5000)
     assert len(snap.predictions[0]) == len(w.trainer.dataset.y_test)

@@ -7,48 +7,9 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
-
 from playground.io.autosave import AutosaveSlot, find_recoverable  # noqa: E402
 from playground.io.workspace import load_workspace, save_workspace  # noqa: E402
-from playground.ui.main_window import MainWindow  # noqa: E402
-
-
-@pytest.fixture
-def errors(monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
-    return shown
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path, errors):
-    windows = []
-
-    def make(autosave_dir=None) -> MainWindow:
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-        w = MainWindow(settings=settings, autosave_dir=autosave_dir)
-        qtbot.addWidget(w)
-        w.resize(1024, 700)
-        w.show()
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.close()
-
-
-def _until(qtbot, window, trigger, until):
-    got = []
-    window.controller.snapshot_ready.connect(got.append)
-    try:
-        trigger()
-        qtbot.waitUntil(lambda: any(until(s) for s in got), timeout=60000)
-    finally:
-        window.controller.snapshot_ready.disconnect(got.append)
-    return next(s for s in got if until(s))
+from ui_helpers import errors, make_window, settings, snapshot_after  # noqa: E402, F401
 
 
 def _save(qtbot, window, path):
@@ -60,22 +21,22 @@ def _save(qtbot, window, path):
 
 def test_saved_workspace_trains_on_exactly_in_a_new_window(qtbot, make_window, tmp_path,
                                                            errors):
-    w = make_window()
+    w = make_window(size=(1024, 700))
     w.decision_plot.set_axes(1, 0)
-    _until(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
-    _until(qtbot, w, w.controller.step_batch, lambda s: s.steps > w.trainer.batches_per_epoch)
+    snapshot_after(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
+    snapshot_after(qtbot, w, w.controller.step_batch, lambda s: s.steps > w.trainer.batches_per_epoch)
     path = tmp_path / "run.playground"
     assert _save(qtbot, w, path) and path.exists() and not errors
     assert w.windowTitle().startswith("run.playground")
     reference = load_workspace(path).trainer
     reference.run_epochs(2)
 
-    other = make_window()
+    other = make_window(size=(1024, 700))
     assert other.open_path(str(path))
     assert other.trainer.steps == w.trainer.steps and other.trainer.epoch == 1
     assert other.decision_plot.axes == (1, 0)
     assert other.model.config == w.model.config
-    snap = _until(qtbot, other, lambda: (other.controller.step_epoch(),
+    snap = snapshot_after(qtbot, other, lambda: (other.controller.step_epoch(),
                                          other.controller.step_epoch()),
                   lambda s: s.epoch == 3)
     for key, value in reference.state_dict().items():
@@ -85,7 +46,7 @@ def test_saved_workspace_trains_on_exactly_in_a_new_window(qtbot, make_window, t
 
 def test_a_broken_workspace_is_reported_and_changes_nothing(qtbot, make_window, tmp_path,
                                                             errors):
-    w = make_window()
+    w = make_window(size=(1024, 700))
     before, trainer = w.model.config, w.trainer
     bad = tmp_path / "bad.playground"
     bad.write_bytes(b"not a zip")
@@ -96,8 +57,8 @@ def test_a_broken_workspace_is_reported_and_changes_nothing(qtbot, make_window, 
 
 def test_autosave_and_recovery_after_a_crash(qtbot, make_window, tmp_path):
     folder = tmp_path / "appdata"
-    w = make_window(autosave_dir=str(folder))
-    _until(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
+    w = make_window(autosave_dir=str(folder), size=(1024, 700))
+    snapshot_after(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
     done = []
     w.workspaces.autosave(done.append)
     qtbot.waitUntil(lambda: bool(done), timeout=20000)
@@ -107,7 +68,7 @@ def test_autosave_and_recovery_after_a_crash(qtbot, make_window, tmp_path):
     w.workspaces.slot = None
     assert find_recoverable(folder / "autosave")
 
-    later = make_window(autosave_dir=str(folder))
+    later = make_window(autosave_dir=str(folder), size=(1024, 700))
     questions = []
     assert later.workspaces.offer_recovery(lambda q: questions.append(q) or True)
     assert "did not close properly" in questions[0]
@@ -117,7 +78,7 @@ def test_autosave_and_recovery_after_a_crash(qtbot, make_window, tmp_path):
 
 def test_a_clean_quit_leaves_nothing_to_recover(qtbot, make_window, tmp_path):
     folder = tmp_path / "appdata"
-    w = make_window(autosave_dir=str(folder))
+    w = make_window(autosave_dir=str(folder), size=(1024, 700))
     done = []
     w.workspaces.autosave(done.append)
     qtbot.waitUntil(lambda: bool(done), timeout=20000)
@@ -133,7 +94,7 @@ def _release(slot: AutosaveSlot):
 
 
 def test_open_recent_and_drop_accept_workspaces(qtbot, make_window, tmp_path):
-    w = make_window()
+    w = make_window(size=(1024, 700))
     path = tmp_path / "kept.playground"
     save_workspace(path, w.trainer)
     assert w.open_path(str(path))
@@ -152,7 +113,7 @@ def _wait(qtbot, start):
 def test_export_writes_every_format_from_one_moment_of_a_playing_run(qtbot, make_window,
                                                                      tmp_path, errors, ext):
     from playground.io.weights import WEIGHT_FORMATS, load_weights
-    w = make_window()
+    w = make_window(size=(1024, 700))
     w.model.update_train(epochs=10**6)
     w.speed_combo.setCurrentIndex(w.speed_combo.count() - 1)
     w.controller.play()
@@ -170,13 +131,13 @@ def test_export_writes_every_format_from_one_moment_of_a_playing_run(qtbot, make
 def test_import_round_trip_and_a_mismatch_changes_nothing(qtbot, make_window, tmp_path,
                                                           errors):
     from playground.io.weights import save_weights
-    w = make_window()
-    _until(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
+    w = make_window(size=(1024, 700))
+    snapshot_after(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
     trained = w.trainer.state_dict()
     path = tmp_path / "trained.safetensors"
     save_weights(path, trained)
     w.reset()
-    _until(qtbot, w, lambda: None, lambda s: s.epoch == 0)
+    snapshot_after(qtbot, w, lambda: None, lambda s: s.epoch == 0)
     assert _wait(qtbot, lambda done: w.import_weights(path, done)) and not errors
     for key, value in w.trainer.state_dict().items():
         np.testing.assert_array_equal(value, trained[key])

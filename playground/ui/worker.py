@@ -14,7 +14,8 @@ import sys
 import threading
 import time
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
 from playground.engine.session import Session, Snapshot
 from playground.engine.trainer import Trainer
@@ -131,9 +132,16 @@ class TrainingWorker(QObject):
 
     @Slot()
     def shutdown(self) -> None:
+        """Stop, and hand this object back to the main thread: its timer is destroyed here,
+        on the thread it belongs to, so that Qt does not have to stop it from another."""
         self._playing = False
         if self._timer is not None:
             self._timer.stop()
+            shiboken6.delete(self._timer)
+            self._timer = None
+        app = QCoreApplication.instance()
+        if app is not None:
+            self.moveToThread(app.thread())
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -246,9 +254,10 @@ class TrainingController(QObject):
                              (self.grid_inputs_requested, self._worker.set_grid_inputs),
                              (self.grid_bounds_requested, self._worker.set_grid_bounds),
                              (self.call_requested, self._worker.call),
-                             (self.speed_requested, self._worker.set_speed),
-                             (self.shutdown_requested, self._worker.shutdown)):
+                             (self.speed_requested, self._worker.set_speed)):
             signal.connect(slot)
+        # waits for the worker to stop: quitting its loop right away could drop the command
+        self.shutdown_requested.connect(self._worker.shutdown, Qt.BlockingQueuedConnection)
         self._worker.snapshot_ready.connect(self._deliver)
         self._worker.failed.connect(self.failed)
         self._worker.playing_changed.connect(self.playing_changed)
@@ -307,6 +316,7 @@ class TrainingController(QObject):
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop training and the thread; True when the thread ended in time."""
         self._worker.snapshot_ready.disconnect(self._deliver)
-        self.shutdown_requested.emit()
+        if self._thread.isRunning():
+            self.shutdown_requested.emit()
         self._thread.quit()
         return self._thread.wait(timeout_ms)
