@@ -62,6 +62,7 @@ def test_perceptron_convergence_is_announced_and_play_stops(qtbot, make_window):
         action(w, "Play").trigger()
     qtbot.waitUntil(lambda: "Converged at epoch" in w.decision_plot.banner.text(), timeout=5000)
     assert w.trainer.converged_epoch is not None
+    assert w.trainer.epoch == w.trainer.converged_epoch    # stopped at that very epoch
     assert "converged" in w.status.text()
     assert w.decision_plot.overlay.marker.getData()[0].size == 0  # nothing wrong any more
 
