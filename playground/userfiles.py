@@ -7,6 +7,21 @@ from pathlib import Path
 from playground.errors import PlaygroundError
 
 
+def check_file(path: Path, what: str, error: type[PlaygroundError]) -> None:
+    """``error`` with one line unless ``path`` names an existing regular file; ``what`` names
+    it in messages ("weights file", "workspace file")."""
+    try:
+        exists, is_dir, is_file = path.exists(), path.is_dir(), path.is_file()
+    except (OSError, ValueError):  # a NUL byte or an over-long name
+        raise error(f"{str(path)!r} is not a valid {what} name") from None
+    if not exists:
+        raise error(f"{what} {path} not found")
+    if is_dir:
+        raise error(f"{path} is a folder, not a {what}")
+    if not is_file:
+        raise error(f"{what} {path} is not a regular file (a device, pipe or socket)")
+
+
 def read_text(path: str | Path, what: str, error: type[PlaygroundError]) -> str:
     """The file's text (UTF-8, a leading BOM dropped); ``what`` names it in messages
     ("config file", "CSV file") and ``error`` is the exception raised."""

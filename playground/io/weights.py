@@ -31,6 +31,7 @@ from playground.errors import WeightsError
 from playground.io import json_format, npz_format, safetensors_format
 from playground.io.atomic import atomic_write_bytes
 from playground.io.snippets import LOAD_SNIPPETS
+from playground.userfiles import check_file
 
 StateDict = dict[str, np.ndarray]
 Writer = Callable[[StateDict, dict[str, Any]], bytes]
@@ -144,17 +145,7 @@ def load_weights(path: str | os.PathLike) -> tuple[StateDict, dict[str, Any]]:
     NaN/infinite values, ragged or mis-shaped JSON data, bad metadata JSON.
     """
     path = Path(path)
-    try:
-        exists, is_dir, is_file = path.exists(), path.is_dir(), path.is_file()
-    except (OSError, ValueError):  # a NUL byte or an over-long name
-        raise WeightsError(f"{str(path)!r} is not a valid weights file name") from None
-    if not exists:
-        raise WeightsError(f"weights file {path} not found")
-    if is_dir:
-        raise WeightsError(f"{path} is a folder, not a weights file")
-    if not is_file:
-        raise WeightsError(f"weights file {path} is not a regular file (a device, pipe or "
-                           "socket)")
+    check_file(path, "weights file", WeightsError)
     fmt = WEIGHT_FORMATS[format_of(path)]
     if fmt.read is None:
         readable = ", ".join(ext for ext, f in WEIGHT_FORMATS.items() if f.read is not None)

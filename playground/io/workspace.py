@@ -54,6 +54,7 @@ from playground.engine.trainer import Trainer
 from playground.errors import PlaygroundError, WorkspaceError
 from playground.io import archive, json_tree
 from playground.io.atomic import atomic_write_bytes
+from playground.userfiles import check_file
 
 FORMAT = 1
 EXTENSION = ".playground"
@@ -165,17 +166,7 @@ def load_workspace(path: str | os.PathLike, backend: str = "auto") -> Workspace:
 
 
 def _check_file(path: Path) -> None:
-    try:
-        exists, is_dir, is_file = path.exists(), path.is_dir(), path.is_file()
-    except (OSError, ValueError):  # a NUL byte or an over-long name
-        raise WorkspaceError(f"{str(path)!r} is not a valid file name") from None
-    if not exists:
-        raise WorkspaceError(f"workspace file {path} not found")
-    if is_dir:
-        raise WorkspaceError(f"{path} is a folder, not a workspace file")
-    if not is_file:
-        raise WorkspaceError(f"workspace file {path} is not a regular file (a device, pipe or "
-                             "socket)")
+    check_file(path, "workspace file", WorkspaceError)
     if not os.access(path, os.R_OK):
         raise WorkspaceError(f"cannot read workspace file {path}: permission denied")
 

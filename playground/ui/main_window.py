@@ -271,7 +271,7 @@ class MainWindow(QMainWindow):
             return Trainer(config, dataset=old.dataset)
         return Trainer(config, base_dir=self.base_dir)
 
-    def code_view_outputs(self) -> int:
+    def output_units(self) -> int:
         """Output units: the network's, or the perceptron's (one, or one per class)."""
         t = self.trainer
         if t.perceptron:
@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
         self.decision_plot.set_dataset(ds)
         self.loss_plot.set_dataset(ds)
         self.lr_plot.set_dataset(ds)
-        units = self.code_view_outputs()
+        units = self.output_units()
         activation = {"bce": "sigmoid", "cross_entropy": "softmax", "mse": "linear",
                       "perceptron": "step"}[trainer.loss_name]
         self.layer_panel.set_output(units, activation)
@@ -320,7 +320,7 @@ class MainWindow(QMainWindow):
         if live:
             self.controller.update_train(config.train)
             t = self.trainer
-            self.code_view.show_model(config, t.dataset.n_features, self.code_view_outputs(),
+            self.code_view.show_model(config, t.dataset.n_features, self.output_units(),
                                       t.loss_name)
             return
         self.rebuild()
