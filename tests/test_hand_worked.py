@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import pytest
 
+from conftest import run_config
+from playground.data.dataset import Dataset
 from playground.engine import clipping, regularization
 from playground.engine.optimizers import OPTIMIZER_DEFAULTS, Optimizer
-from playground.engine.perceptron import Perceptron
+from playground.engine.perceptron import Perceptron, perceptron_steps
+from playground.engine.trainer import Trainer
+from playground.io.codegen import keras_code
 
 
 def test_perceptron_two_updates():
@@ -22,6 +28,98 @@ def test_perceptron_two_updates():
     np.testing.assert_array_equal(p.weight, [[0.5, -1.0]])
     np.testing.assert_array_equal(p.bias, [0.0])
     assert mistakes.tolist() == [2] and last == 1
+
+
+#: three samples, lr 0.5, zero start; (w, b) after each, worked out in the test below
+PERCEPTRON_X = np.array([[1.0, 2.0], [-1.0, -1.0], [0.0, -1.0]])
+PERCEPTRON_Y = np.array([1, 1, 0])
+PERCEPTRON_AFTER = [([0.5, 1.0], 0.5), ([0.0, 0.5], 1.0), ([0.0, 1.0], 0.5)]
+#: the compiled kernel; the same function interpreted (what NUMBA_DISABLE_JIT runs); the
+#: Trainer one sample per step on each backend the parity tests use (a perceptron has one
+#: kernel today: these keep a future per-backend path honest); and the generated Keras code's
+#: fit, which needs only NumPy (run on a stand-in for the Dense layer)
+PERCEPTRON_PATHS = ("kernel", "python", "trainer-loops", "trainer-blas", "trainer-numpy",
+                    "keras-code")
+
+
+class _DenseStandIn:
+    """The two calls the generated Keras fit makes on ``model.layers[0]``."""
+
+    def __init__(self, kernel, bias):
+        self.layers, self._weights = [self], [kernel, bias]
+
+    def get_weights(self):
+        return [w.copy() for w in self._weights]
+
+    def set_weights(self, weights):
+        self._weights = [w.copy() for w in weights]
+
+
+def _keras_perceptron_fit():
+    """The generated Keras code's ``fit`` alone, executed with NumPy (keras is not imported)."""
+    cfg = run_config(model_type="perceptron", optimizer={"name": "sgd", "lr": 0.5},
+                     shuffle=False)
+    tree = ast.parse(keras_code(cfg, 2, 1, loss="perceptron"))
+    (fit,) = [node for node in tree.body if isinstance(node, ast.FunctionDef)
+              and node.name == "fit"]
+    ns = {"np": np}
+    exec(compile(ast.Module([fit], type_ignores=[]), "keras fit", "exec"), ns)
+    return ns["fit"]
+
+
+def _perceptron_after_each_sample(path, dtype):
+    """(weight, bias, mistakes of that sample) after each of the samples, in order, on one
+    path."""
+    targets = PERCEPTRON_Y.reshape(-1, 1).astype(dtype)
+    x = PERCEPTRON_X.astype(dtype)
+    if path == "keras-code":
+        fit, model = _keras_perceptron_fit(), _DenseStandIn(np.zeros((2, 1), dtype),
+                                                            np.zeros(1, dtype))
+        for i in range(len(x)):  # one epoch of one sample: fit returns 1 if it made no mistake
+            converged = fit(model, x[i:i + 1], PERCEPTRON_Y[i:i + 1], epochs=1, lr=0.5)
+            kernel, bias = model.get_weights()
+            yield kernel.T, bias, 0 if converged == 1 else 1
+        return
+    if path.startswith("trainer"):
+        cfg = run_config(model_type="perceptron", optimizer={"name": "sgd", "lr": 0.5},
+                         shuffle=False, dtype=np.dtype(dtype).name)
+        t = Trainer(cfg, dataset=Dataset.from_arrays(PERCEPTRON_X, PERCEPTRON_Y),
+                    backend=path.split("-")[1])
+        for _ in range(len(x)):
+            mistakes = t.step_batch()
+            state = t.state_dict()
+            yield state["0.weight"], state["0.bias"], mistakes
+        return
+    p = Perceptron(2, 2, "zeros", dtype, np.random.default_rng(0))
+    for i in range(len(x)):
+        if path == "kernel":
+            mistakes, _ = p.train(x, targets, np.arange(len(x)), i, i + 1, 0.5)
+        else:
+            mistakes = np.zeros(1, np.int64)
+            perceptron_steps.py_func(p.weight, p.bias, x, targets, np.arange(len(x)), i, i + 1,
+                                     p.dtype.type(0.5), mistakes)
+        yield p.weight.copy(), p.bias.copy(), int(mistakes[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("path", PERCEPTRON_PATHS)
+def test_perceptron_moves_the_bias(path, dtype):
+    # The two-update example above ends with b = 0, as if the bias had never moved; here it
+    # moves at each step and ends at 0.5. Rule: w += lr (y - y_hat) x, b += lr (y - y_hat),
+    # y_hat = [w . x + b > 0]; lr = 0.5; every number is exact in float32 too.
+    # sample 1: x = [1, 2], y = 1;  z = 0*1 + 0*2 + 0 = 0, not > 0: y_hat = 0; y - y_hat = 1
+    #   w = [0, 0] + 0.5 * 1 * [1, 2] = [0.5, 1];     b = 0 + 0.5 * 1 = 0.5
+    # sample 2: x = [-1, -1], y = 1;  z = 0.5*(-1) + 1*(-1) + 0.5 = -1: y_hat = 0; error 1
+    #   w = [0.5, 1] + 0.5 * 1 * [-1, -1] = [0, 0.5];  b = 0.5 + 0.5 * 1 = 1
+    # sample 3: x = [0, -1], y = 0;  z = 0*0 + 0.5*(-1) + 1 = 0.5 > 0: y_hat = 1; error -1
+    #   w = [0, 0.5] + 0.5 * -1 * [0, -1] = [0, 1];    b = 1 + 0.5 * -1 = 0.5
+    #   (with the bias stuck at 0, z would be -0.5 here: no mistake, and no update at all)
+    steps = list(_perceptron_after_each_sample(path, dtype))
+    assert len(steps) == len(PERCEPTRON_AFTER)
+    for n, ((w, b, mistakes), (w_hand, b_hand)) in enumerate(zip(steps, PERCEPTRON_AFTER), 1):
+        np.testing.assert_array_equal(w, [w_hand], err_msg=f"weight after sample {n}")
+        np.testing.assert_array_equal(b, [b_hand], err_msg=f"bias after sample {n}")
+        assert mistakes == 1, f"sample {n} is a mistake"
 
 
 def test_perceptron_correct_sample_changes_nothing():
