@@ -1,9 +1,13 @@
 """CSV import: parsing, task inference, sorted class mapping, and one-line errors for bad files."""
 
+import os
+import threading
+
 import numpy as np
 import pytest
 
-from playground.data.csv_source import MAX_INTEGER_CLASSES, load_csv
+from playground.data import csv_source
+from playground.data.csv_source import HEADER_LIMIT, MAX_INTEGER_CLASSES, csv_columns, load_csv
 from playground.errors import DataError
 
 
@@ -161,3 +165,106 @@ def test_regression_forced_on_text_target(tmp_path):
     path = write(tmp_path, csv_text(["f", "y"], [[0, 1], [1, "cat"], [2, 3]]))
     with pytest.raises(DataError, match=r"regression.*'y' is not numeric \(line 3: 'cat'\)"):
         load_csv(path, task="regression")
+
+
+# --- csv_columns: the header alone, without reading the file --------------------------------
+
+@pytest.mark.parametrize("name", ["data.csv", "données été.csv", "数据.csv", "🙂 rows.CSV"])
+def test_csv_columns_reads_the_header(tmp_path, name):
+    path = write(tmp_path, '\ufeff\n  "a" , b c ,"y, the target"\r\n1,2,3\n', name)
+    assert csv_columns(path) == ["a", "b c", "y, the target"]
+    assert csv_columns(name, base_dir=tmp_path) == ["a", "b c", "y, the target"]
+
+
+def test_csv_columns_header_with_a_quoted_line_break(tmp_path):
+    assert csv_columns(write(tmp_path, 'a,"two\nlines",y\n1,2,3\n')) == ["a", "two\nlines", "y"]
+
+
+def fifo(tmp_path, name="x.csv"):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    path = tmp_path / name
+    os.mkfifo(path)
+    return path
+
+
+COLUMN_ERRORS = {
+    # case: (make the path from tmp_path, fragments of the message)
+    "a pipe named x.csv": (fifo, ["x.csv", "is not a regular file"]),
+    "a folder named x.csv": (lambda p: (p / "x.csv").mkdir() or p / "x.csv",
+                             ["x.csv", "folder"]),
+    "missing": (lambda p: p / "none.csv", ["CSV file not found", "none.csv"]),
+    "empty": (lambda p: write(p, ""), ["CSV file is empty"]),
+    "only blank lines": (lambda p: write(p, "\n \n\r\n"), ["CSV file is empty"]),
+    "blank name": (lambda p: write(p, "a,,y\n"), ["column 2 has a blank name"]),
+    "duplicate": (lambda p: write(p, "a,b,a\n"), ["'a' is used twice (columns 1 and 3)"]),
+    "numbers": (lambda p: write(p, "1,2,3\n4,5,6\n"), ["line 1 looks like data"]),
+    "semicolons": (lambda p: write(p, "a;b;y\n1;2;3\n"), ["separated by semicolons"]),
+    "not UTF-8": (lambda p: write(p, b"caf\xe9,y\n"), ["not UTF-8", "offset 3"]),
+    "a header over 1 MB": (lambda p: write(p, ",".join(f"c{i}" for i in range(200_000)) + "\n"),
+                           ["header row does not end within the first 1 MB"]),
+    "a header over 1 MB, its quoted names across lines": (
+        lambda p: write(p, ",".join(['"x\ny"'] * 300_000) + "\n1\n"),
+        ["header row does not end within the first 1 MB"]),
+    "a name over the csv module's field limit": (
+        lambda p: write(p, "a" * 200_000 + ",y\n"), ["line 1: not valid CSV (field larger"]),
+}
+
+
+@pytest.mark.parametrize("case", COLUMN_ERRORS)
+def test_csv_columns_errors_are_one_line(case, tmp_path):
+    make, fragments = COLUMN_ERRORS[case]
+    path = make(tmp_path)
+    done = {}
+    thread = threading.Thread(target=lambda: done.update(result=_raised(csv_columns, path)),
+                              daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "csv_columns blocked"
+    error = done["result"]
+    assert isinstance(error, DataError) and "\n" not in str(error), error
+    for fragment in fragments:
+        assert fragment in str(error), str(error)
+
+
+def _raised(f, *args):
+    try:
+        return f(*args)
+    except Exception as exc:  # noqa: BLE001 - the test looks at it
+        return exc
+
+
+def test_csv_columns_reads_only_the_beginning_of_a_big_file(tmp_path, monkeypatch):
+    row = "0.123456789,1.5,-2.25,1\n"
+    path = write(tmp_path, "a,b,c,y\n" + row * (20 * 2**20 // len(row)))
+    assert path.stat().st_size >= 20 * 2**20
+    read = []
+
+    class Counting:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def read(self, n=-1):
+            assert n >= 0, "read the whole file"
+            data = self.fh.read(n)
+            read.append(len(data))
+            return data
+    real = csv_source.open_binary
+    monkeypatch.setattr(csv_source, "open_binary", lambda *a: Counting(real(*a)))
+    assert csv_columns(path) == ["a", "b", "c", "y"]
+    assert 0 < sum(read) <= HEADER_LIMIT + 1
+
+
+def test_csv_columns_cut_inside_a_character(tmp_path):
+    """The 1 MB cut falls inside a 2-byte character: the header is still read."""
+    head = "a,y\n"
+    filler = "x" * (HEADER_LIMIT - len(head) - 1) + "é" * 10
+    path = write(tmp_path, head + filler + "\n")
+    assert path.read_bytes()[HEADER_LIMIT - 1:HEADER_LIMIT + 1] == "é".encode()
+    assert csv_columns(path) == ["a", "y"]

@@ -3,7 +3,9 @@
 Read with the ``csv`` module (comma-separated, double quotes, UTF-8 with or without a BOM).
 Spaces after a comma are skipped (so ``a, "b"`` quotes b), names and cells are stripped, and fully
 blank lines are skipped. Every problem is a one-line DataError naming the file and, where it
-applies, the line, the column and the value.
+applies, the line, the column and the value. ``csv_columns`` reads the header alone (from the
+first megabyte at most), for a column picker; ``load_csv`` reports progress and takes a cancel
+(``playground.progress``), as the app loads on a background thread.
 
 Task (PRODUCT.md): a non-numeric target, or an integer-valued target with at most 20 distinct
 values, is classification; any other numeric target is regression; ``task`` overrides, except that
@@ -13,6 +15,7 @@ for numeric targets (named "0", "1", "2.5"...), lexicographically for text targe
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
@@ -23,9 +26,16 @@ import numpy as np
 
 from playground.data.raw_data import RawData
 from playground.errors import DataError
-from playground.userfiles import read_text
+from playground.progress import Progress, Stage
+from playground.userfiles import decode_text, open_binary, read_bytes
 
 MAX_INTEGER_CLASSES = 20
+#: The most ``csv_columns`` reads: the header record must end within it.
+HEADER_LIMIT = 2**20
+#: Parsed rows move into the columns, and progress is reported (a cancel taken), every this
+#: many rows: a small block is freed before the garbage collector moves its row lists to the
+#: old generation, whose full passes made parsing twice as slow.
+ROWS_PER_BLOCK = 200
 
 
 def resolve_path(path: str | Path, base_dir: str | Path | None) -> Path:
@@ -33,19 +43,6 @@ def resolve_path(path: str | Path, base_dir: str | Path | None) -> Path:
     if not p.is_absolute() and base_dir is not None:
         p = Path(base_dir) / p
     return p
-
-
-def _read_text(p: Path) -> str:
-    try:
-        special = p.exists() and not p.is_file() and not p.is_dir()
-    except (OSError, ValueError):  # a NUL byte or an over-long name: read_text names it
-        special = False
-    if special:
-        raise DataError(f"CSV file {p} is not a regular file (a device, pipe or socket)")
-    try:
-        return read_text(p, "CSV file", DataError)
-    except ValueError:  # "embedded null byte" from the OS layer
-        raise DataError(f"CSV file path {str(p)!r} is not a valid file name") from None
 
 
 def _is_number(cell: str) -> bool:
@@ -56,11 +53,19 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def _rows(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """(header, [(line number, cells)]) with every row as wide as the header."""
-    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+def _rows(stream: io.TextIOBase, lines: int, name: str,
+          progress: Stage) -> tuple[list[str], list[int], list[list[str]]]:
+    """(header, the line each row ends on, the cells column by column), every row as wide as
+    the header; ``progress`` hears lines parsed over ``lines`` every ``ROWS_PER_BLOCK`` rows.
+
+    Rows move into the columns a block at a time: a few long lists instead of one list per
+    row keep the memory down and the garbage collector's full passes short.
+    """
+    reader = csv.reader(stream, skipinitialspace=True)
     header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
+    ends: list[int] = []
+    columns: list[list[str]] = []
+    block: list[list[str]] = []
     first = 1  # the line a record starts on: a quoted field may span several lines
     try:
         for row in reader:
@@ -70,6 +75,7 @@ def _rows(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]
             if header is None:
                 header = [c.strip() for c in row]
                 _check_header(header, reader.line_num, name)
+                columns = [[] for _ in header]
             elif len(row) != len(header):
                 spans = reader.line_num > start and any("\n" in c or "\r" in c for c in row)
                 raise DataError(
@@ -77,13 +83,24 @@ def _rows(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]
                     f"expected {len(header)} (as many as the header has columns)"
                     + ("; a double quote opened on this line is never closed" if spans else ""))
             else:
-                rows.append((reader.line_num, row))
+                ends.append(reader.line_num)
+                block.append(row)
+                if len(block) == ROWS_PER_BLOCK:
+                    _move(block, columns)
+                    progress.advance(reader.line_num, lines, f"Parsing {name}")
     except csv.Error as exc:
         raise DataError(f"{name} line {reader.line_num}: not valid CSV ({exc})") from None
     if header is None:
         raise DataError(f"CSV file is empty: {name}; a header row and at least 2 data rows "
                         f"are needed")
-    return header, rows
+    _move(block, columns)
+    return header, ends, columns
+
+
+def _move(block: list[list[str]], columns: list[list[str]]) -> None:
+    for column, cells in zip(columns, zip(*block)):
+        column.extend(cells)
+    block.clear()
 
 
 def _check_header(header: list[str], line: int, name: str) -> None:
@@ -172,34 +189,95 @@ def _target(cells: list[str], lines: list[int], col: str, task: str | None,
 
 
 def load_csv(path: str | Path, target: str | None = None, task: str | None = None,
-             base_dir: str | Path | None = None) -> RawData:
+             base_dir: str | Path | None = None,
+             progress: Progress | Stage | None = None) -> RawData:
     """Read a CSV file as RawData: x (n, d) float64 features, y from the ``target`` column.
 
     ``target`` defaults to the last column; a relative ``path`` resolves against ``base_dir``
-    (the config file's folder) when given, else the working directory.
+    (the config file's folder) when given, else the working directory. ``progress`` (a
+    ``playground.progress`` Progress or Stage) hears reading, parsing and converting; a
+    cancel raises ``Cancelled`` within a megabyte, ``ROWS_PER_BLOCK`` rows or a column.
     """
     p = resolve_path(path, base_dir)
-    text = _read_text(p)
     name = p.name
-    if not text.strip():
+    data = read_bytes(p, "CSV file", DataError, Stage(progress, 0.0, 0.2))
+    text = decode_text(data, p, "CSV file", DataError)  # checked whole, so errors name offsets
+    if not text or text.isspace():
         raise DataError(f"CSV file is empty: {p}; a header row and at least 2 data rows are needed")
-    header, rows = _rows(text, name)
+    estimate = max(text.count("\n"), text.count("\r")) + 1  # quotes may span lines
+    # Parsed from the bytes, decoded a piece at a time: a StringIO of the text would hold
+    # 4 bytes a character.
+    del text
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    header, lines, columns = _rows(stream, estimate, name, Stage(progress, 0.2, 0.8))
+    del stream, data
     col = header[-1] if target is None else target
     if col not in header:
         raise DataError(f"{name}: target column {col!r} not found; columns: {', '.join(header)}")
     if len(header) < 2:
         raise DataError(f"{name} has only the target column {col!r}; at least one feature column "
                         f"is needed")
-    if len(rows) < 2:
-        raise DataError(f"{name} has {len(rows)} data row{'s' if len(rows) != 1 else ''}; at "
+    if len(lines) < 2:
+        raise DataError(f"{name} has {len(lines)} data row{'s' if len(lines) != 1 else ''}; at "
                         f"least 2 are needed")
-    lines = [line for line, _ in rows]
-    columns = list(zip(*(cells for _, cells in rows)))
     t = header.index(col)
     inputs = tuple(h for j, h in enumerate(header) if j != t)
-    x = np.column_stack([_parse_column(columns[j], lines, h, name)
-                         for j, h in enumerate(header) if j != t])
+    converting = Stage(progress, 0.8, 1.0)
+    features = []
+    for j, h in enumerate(header):
+        if j != t:
+            converting.advance(len(features), len(header), f"Converting {name}")
+            features.append(_parse_column(columns[j], lines, h, name))
+    converting.advance(len(features), len(header), f"Converting {name}")
+    x = np.column_stack(features)
     task, y, classes = _target([c.strip() for c in columns[t]], lines, col, task, name)
+    converting.advance(1, 1, f"Read {name}")
     if task == "regression":
         return RawData(x, y, task, inputs, target_names=(col,))
     return RawData(x, y, task, inputs, class_names=classes)
+
+
+def csv_columns(path: str | Path, base_dir: str | Path | None = None) -> list[str]:
+    """The header's column names (stripped), read from at most the first ``HEADER_LIMIT``
+    bytes: what a column picker needs, without reading a big file. DataError with one line
+    for a file that is not a regular file (a pipe would block), is empty or not UTF-8, or
+    whose header fails the checks ``load_csv`` makes, or does not end within the limit."""
+    p = resolve_path(path, base_dir)
+    with open_binary(p, "CSV file", DataError) as fh:
+        try:
+            head = fh.read(HEADER_LIMIT + 1)
+        except OSError as exc:
+            raise DataError(f"cannot read CSV file {p}: {exc.strerror or exc}") from None
+    cut = len(head) > HEADER_LIMIT
+    try:  # a cut may split a character: the incremental decoder keeps its start back
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head[:HEADER_LIMIT],
+                                                                  final=not cut)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"CSV file is not UTF-8 text: {p} (bad byte at offset "
+                        f"{exc.start})") from None
+    if cut:  # only whole lines; a record that needs more of them did not fit
+        text = text[:max(text.rfind("\n"), text.rfind("\r")) + 1]
+    ran_out = False
+
+    def lines():
+        nonlocal ran_out
+        yield from io.StringIO(text, newline="")
+        ran_out = True
+    reader = csv.reader(lines(), skipinitialspace=True)
+    try:
+        for row in reader:
+            if row and (len(row) > 1 or row[0].strip()):
+                break
+        else:
+            row = None
+    except csv.Error as exc:
+        raise DataError(f"{p.name} line {reader.line_num}: not valid CSV ({exc})") from None
+    if cut and ran_out:
+        raise DataError(f"{p.name}: the header row does not end within the first "
+                        f"{HEADER_LIMIT // 2**20} MB of the file; a header must be shorter")
+    if row is None:
+        raise DataError(f"CSV file is empty: {p}; a header row and at least 2 data rows are "
+                        f"needed")
+    header = [c.strip() for c in row]
+    _check_header(header, reader.line_num, p.name)
+    return header

@@ -31,7 +31,7 @@ from playground.errors import WeightsError
 from playground.io import json_format, npz_format, safetensors_format
 from playground.io.atomic import atomic_write_bytes
 from playground.io.snippets import LOAD_SNIPPETS
-from playground.userfiles import check_file
+from playground.userfiles import check_file, read_bytes
 
 StateDict = dict[str, np.ndarray]
 Writer = Callable[[StateDict, dict[str, Any]], bytes]
@@ -151,10 +151,7 @@ def load_weights(path: str | os.PathLike) -> tuple[StateDict, dict[str, Any]]:
         readable = ", ".join(ext for ext, f in WEIGHT_FORMATS.items() if f.read is not None)
         raise WeightsError(f"cannot load weights from {path.name}: {fmt.extension} is "
                            f"export-only; load weights from {readable}")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise WeightsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data = read_bytes(path, "weights file", WeightsError)  # never blocks on a pipe
     try:
         tensors, metadata = fmt.read(data)
         tensors = {key: _checked(key, value) for key, value in tensors.items()}

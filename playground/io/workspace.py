@@ -54,6 +54,7 @@ from playground.engine.trainer import Trainer
 from playground.errors import PlaygroundError, WorkspaceError
 from playground.io import archive, json_tree
 from playground.io.atomic import atomic_write_bytes
+from playground.progress import Progress, Stage
 from playground.userfiles import check_file
 
 FORMAT = 1
@@ -63,6 +64,7 @@ MEMBERS = (MANIFEST, "config.json", "data.json", "data.npz", "weights.npz", "sta
            "state.npz")
 OPTIONAL_MEMBERS = ("ui.json",)
 DATA_NAMES = ("task", "inputs", "features", "classes", "targets")
+_READ_SHARE = 0.9  # of a load's progress, reading the members; the rest builds the run
 
 
 @dataclass(frozen=True)
@@ -146,23 +148,32 @@ def _dataset_parts(ds: Dataset) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 # --- reading -----------------------------------------------------------------------------------
 
-def load_workspace(path: str | os.PathLike, backend: str = "auto") -> Workspace:
+def load_workspace(path: str | os.PathLike, backend: str = "auto",
+                   progress: Progress | Stage | None = None) -> Workspace:
     """Open a workspace: the run as it was saved, ready to train on (``backend`` as
-    ``Trainer``'s). WorkspaceError with one line naming the file and the problem."""
+    ``Trainer``'s). WorkspaceError with one line naming the file and the problem.
+
+    ``progress`` (a ``playground.progress`` Progress or Stage) hears the bytes read over the
+    members' declared sizes, then the building of the run; a cancel raises ``Cancelled``
+    within a megabyte of reading, and nothing is left open or changed.
+    """
     path = Path(path)
     _check_file(path)
+    reading = Stage(progress, 0.0, _READ_SHARE)
     try:
-        zf = archive.Archive(path)
+        zf = archive.Archive(path, reading)
     except WorkspaceError as exc:
         raise WorkspaceError(f"{path} is not a playground workspace ({exc})") from None
     with zf:
         app_version = _manifest(zf, path)
         try:
-            return _read(zf, backend, app_version)
+            workspace = _read(zf, backend, app_version, reading)
         except WorkspaceError as exc:
             raise WorkspaceError(f"{path}: {exc}") from None
         except MemoryError:
             raise WorkspaceError(f"{path}: too large to open in the memory available") from None
+    Stage(progress, _READ_SHARE, 1.0).advance(1, 1, f"Opened {path.name}")
+    return workspace
 
 
 def _check_file(path: Path) -> None:
@@ -194,7 +205,7 @@ def _manifest(zf: archive.Archive, path: Path) -> str:
     return version
 
 
-def _read(zf: archive.Archive, backend: str, app_version: str) -> Workspace:
+def _read(zf: archive.Archive, backend: str, app_version: str, progress: Stage) -> Workspace:
     names = zf.names
     missing = [m for m in MEMBERS if m not in names]
     if missing:
@@ -216,10 +227,12 @@ def _read(zf: archive.Archive, backend: str, app_version: str) -> Workspace:
     except ValueError as exc:
         raise WorkspaceError(f"state.json: {exc}") from None
     ui = zf.json("ui.json") if "ui.json" in names else None
+    progress.check()
     try:
         trainer = Trainer(config, dataset=dataset, backend=backend)
     except PlaygroundError as exc:
         raise WorkspaceError(f"config.json does not fit the stored data: {exc}") from None
+    progress.check()
     _load_weights(trainer, weights)
     try:
         trainer.restore_run_state(state)
