@@ -125,6 +125,30 @@ class Network:
             x = module.forward(x, training, rng)
         return x
 
+    def layer_outputs(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every module's evaluation-mode output for model inputs x (n, n_inputs), in order.
+
+        outputs[k] = modules[k].forward(outputs[k - 1]), outputs[-1] the logits (n, n_outputs);
+        each entry (n, module_widths[k]) is its own array (dropout and the linear activation,
+        identities in evaluation mode, are copied), in the network's dtype. One batched pass.
+        """
+        outputs = []
+        for module in self.modules:
+            y = module.forward(x, False, None)
+            outputs.append(y.copy() if y is x else y)
+            x = y
+        return outputs
+
+    @property
+    def module_kinds(self) -> tuple[str, ...]:
+        """Each module's kind ('linear', 'activation', 'batchnorm', 'dropout'), in order."""
+        return tuple(m.kind for m in self.modules)
+
+    @property
+    def module_widths(self) -> tuple[int, ...]:
+        """Each module's output width, in order: ``layer_outputs(x)[k].shape[1]``."""
+        return tuple(int(w) for w in self.plan[:, 2])
+
     def backward(self, grad_logits: np.ndarray) -> None:
         """Fill ``grads`` from dL/dlogits of the last training forward pass."""
         g = grad_logits

@@ -61,6 +61,19 @@ class Perceptron:
     def decision(self, x: np.ndarray) -> np.ndarray:
         return x @ self.weight.T + self.bias
 
+    def layer_outputs(self, x: np.ndarray) -> list[np.ndarray]:
+        """The units' values for model inputs x (n, n_inputs), as ``Network.layer_outputs``:
+        [weighted sums z = x w^T + b (n, n_units) (the logits), steps [z > 0] (n, n_units)]."""
+        z = self.decision(x)
+        return [z, (z > 0).astype(self.dtype)]
+
+    #: what ``layer_outputs`` holds: the linear unit, then its step
+    module_kinds: tuple[str, ...] = ("linear", "step")
+
+    @property
+    def module_widths(self) -> tuple[int, ...]:
+        return (self.n_units, self.n_units)
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         z = self.decision(x)
         if self.n_units == 1:

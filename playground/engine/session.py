@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from playground.data.plane import Plane
 from playground.engine.trainer import Trainer
+
+#: The unit grids' budget per snapshot (``unit_resolution``): values held, r^2 x (features +
+#: the modules' widths), 4 MB of float32; and multiply-adds, r^2 x those of one row.
+UNIT_VALUES = 2**20
+UNIT_MACS = 2**27
+MIN_UNIT_RESOLUTION = 8
 
 
 @dataclass(frozen=True)
@@ -22,7 +29,12 @@ class Snapshot:
 
     ``curves`` maps a history key ("epoch", "lr", "batch_loss", "train_loss", ...) to a float
     array, NaN where an epoch has no value; ``grid`` is ``Trainer.predict_grid``'s
-    (xs, ys, outputs) when it was refreshed for this snapshot, else None.
+    (us, vs, outputs) when it was refreshed for this snapshot, else None; with it come
+    ``plane``, the input plane it spans (axis labels; ``plane.project`` places the data
+    points), and, unless the session's ``grid_units`` is off, ``Trainer.unit_grids`` over the
+    same bounds as float32 copies: ``unit_axes`` (us, vs), ``unit_inputs`` (r, r, n_features)
+    and ``units``, one (r, r, width) per module in ``model.module_kinds`` order, at the
+    resolution ``Session.unit_grid_size()`` picks (r may be below the decision grid's).
     """
 
     epoch: int
@@ -40,6 +52,13 @@ class Snapshot:
     #: (the training split without one), for the predicted-vs-true scatter
     predictions: tuple[np.ndarray, np.ndarray] | None = None
     created: float = field(default_factory=time.monotonic)
+    #: the ``Trainer.run_id`` it shows: a snapshot still in flight from a run just replaced
+    #: is recognised and dropped, not drawn over the new run's data
+    run_id: int = 0
+    plane: Plane | None = None
+    units: tuple[np.ndarray, ...] | None = None
+    unit_inputs: np.ndarray | None = None
+    unit_axes: tuple[np.ndarray, np.ndarray] | None = None
 
     def last(self, key: str) -> float | None:
         """The latest finite value of a curve, or None."""
@@ -55,15 +74,35 @@ CURVE_KEYS = ("epoch", "lr", "batch_loss", "train_loss", "test_loss", "train_acc
               "test_accuracy", "mistakes")
 
 
+def unit_resolution(resolution: int, n_features: int, kinds: tuple[str, ...],
+                    widths: tuple[int, ...]) -> int:
+    """The unit grids' resolution for a decision grid of ``resolution``: the largest r <= it
+    with r^2 (n_features + sum(widths)) <= UNIT_VALUES and r^2 sum(n_in n_out over the
+    linear modules) <= UNIT_MACS, but at least MIN_UNIT_RESOLUTION. The 2-8x6-1 spiral
+    network keeps 96; a 784-256-128-10 MLP gets 23."""
+    macs, width = 0, n_features
+    for kind, w in zip(kinds, widths):
+        if kind == "linear":
+            macs += width * w
+        width = w
+    values = n_features + sum(widths)
+    r = min(math.isqrt(UNIT_VALUES // values), math.isqrt(UNIT_MACS // max(macs, 1)))
+    return max(min(resolution, r), min(resolution, MIN_UNIT_RESOLUTION))
+
+
 class Session:
     """Trains a ``Trainer`` in time-boxed chunks and measures its speed."""
 
     def __init__(self, trainer: Trainer, grid_resolution: int = 96) -> None:
         self.trainer = trainer
         self.grid_resolution = grid_resolution
-        self.grid_inputs = (0, 1)  # which two raw inputs the decision grid spans
-        #: the rectangle (x0, x1, y0, y1) the grid covers; None: the data's range
+        self._plane: Plane | tuple[int, int] = (0, 1)
+        #: the rectangle (u0, u1, v0, v1) the grid covers; None: the data's range
         self.grid_bounds: tuple[float, float, float, float] | None = None
+        #: grid snapshots also carry the per-unit grids (the network diagram's heatmaps)
+        self.grid_units = True
+        #: their resolution; None: ``unit_resolution``'s rule
+        self.unit_grid_resolution: int | None = None
         self._curves: dict[str, list[float]] = {key: [] for key in CURVE_KEYS}
         self._seen = 0
         self._stride = 1
@@ -73,6 +112,37 @@ class Session:
         self.steps_per_second = 0.0
         self._forgiven_epoch = -1
         self.checkpoint(trainer.state_dict())
+
+    @property
+    def grid_inputs(self) -> tuple[int, int] | None:
+        """The two raw inputs the decision grid spans (the others at their training mean);
+        None while a PCA plane is set. Setting a pair sets their axis plane."""
+        if isinstance(self._plane, tuple):
+            return self._plane
+        return self._plane.inputs
+
+    @grid_inputs.setter
+    def grid_inputs(self, pair: tuple[int, int]) -> None:
+        self._plane = (int(pair[0]), int(pair[1]))
+
+    @property
+    def grid_plane(self) -> Plane:
+        """The input plane the grids span (``playground.data.plane``): the axis plane of
+        ``grid_inputs``, or the Plane set here (ValueError for one of another input count)."""
+        return self.trainer.plane(self._plane)
+
+    @grid_plane.setter
+    def grid_plane(self, plane: Plane) -> None:
+        self._plane = self.trainer.plane(plane)
+
+    def unit_grid_size(self) -> int:
+        """The unit grids' resolution: ``unit_grid_resolution``, else ``unit_resolution``'s
+        rule for this model."""
+        if self.unit_grid_resolution is not None:
+            return self.unit_grid_resolution
+        model = self.trainer.model
+        return unit_resolution(self.grid_resolution, self.trainer.dataset.n_features,
+                               model.module_kinds, model.module_widths)
 
     def run_for(self, seconds: float, max_steps: int | None = None) -> int:
         """Train for about ``seconds`` (at least one step, at most ``max_steps``); returns
@@ -130,9 +200,13 @@ class Session:
     def snapshot(self, with_grid: bool = False) -> Snapshot:
         t = self.trainer
         curves = self._update_curves()
-        grid = confusion = predictions = None
+        grid = confusion = predictions = plane = None
+        units = {}
         if with_grid:
-            grid = t.predict_grid(self.grid_resolution, self.grid_inputs, self.grid_bounds)
+            plane = self.grid_plane
+            grid = t.predict_grid(self.grid_resolution, plane, self.grid_bounds)
+            if self.grid_units:
+                units = self._unit_grids(plane)
             confusion = self.confusion()
             predictions = self.predictions()
         weights = t.state_dict()
@@ -142,7 +216,17 @@ class Session:
                         steps_per_second=self.steps_per_second, curves=curves,
                         weights=weights, grid=grid, converged_epoch=t.converged_epoch,
                         last_mistake=t.last_mistake, diverged=diverged,
-                        confusion=confusion, predictions=predictions)
+                        confusion=confusion, predictions=predictions, run_id=t.run_id,
+                        plane=plane, **units)
+
+    def _unit_grids(self, plane: Plane) -> dict:
+        """Snapshot fields of ``Trainer.unit_grids`` over the decision grid's bounds. Its
+        arrays are fresh (no view of the trainer's state), so a float32 run's are kept as
+        they are and a float64 run's cast: either way the snapshot owns them."""
+        us, vs, inputs, outputs = self.trainer.unit_grids(self.unit_grid_size(), plane,
+                                                          self.grid_bounds)
+        return {"unit_axes": (us, vs), "unit_inputs": np.asarray(inputs, np.float32),
+                "units": tuple(np.asarray(y, np.float32) for y in outputs)}
 
     def checkpoint(self, weights: dict[str, np.ndarray]) -> None:
         """Remember ``weights`` (a snapshot's copy) and the optimizer's state as the last good

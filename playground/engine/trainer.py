@@ -14,6 +14,7 @@ when there is a test split, else the train loss).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,9 @@ import numpy as np
 
 from playground import rng as rng_streams
 from playground.config import BatchNormLayer, RunConfig
+from playground.data import plane as planes
 from playground.data.dataset import Dataset
+from playground.data.plane import Plane
 from playground.engine import clipping, kernels, losses, regularization
 from playground.engine import run_state as run_states
 from playground.engine.history import History
@@ -38,7 +41,10 @@ from playground.errors import ConfigError
 #: where BLAS's call overhead would dominate (measured in bench/).
 BLAS_MIN_MACS = 8192
 BACKENDS = ("auto", "loops", "blas", "numpy")
+#: The train settings a run is built with, which no live change may alter.
+LIVE_FIXED = ("loss", "batch_size", "shuffle", "dtype")
 _NO_UNIFORMS = np.zeros(0)
+_RUN_IDS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class Trainer:
             dataset = load_dataset(config.data, config.seed, base_dir)
         self.config = config
         self.dataset = dataset
+        self.run_id = next(_RUN_IDS)  # unique in the process: which run a snapshot shows
         self.dtype = np.dtype(config.train.dtype)
         self.perceptron = config.model.type == "perceptron"
         self.loss_name = self._resolve_loss()
@@ -107,6 +114,8 @@ class Trainer:
         self._order: np.ndarray | None = None
         self._pos = 0
         self._epoch_mistakes = 0
+        self._planes: dict[tuple[int, int], Plane] = {}   # axis planes by input pair
+        self._extents: dict[Plane, tuple[float, float, float, float]] = {}
 
     # --- set-up checks ----------------------------------------------------------------------
 
@@ -169,16 +178,21 @@ class Trainer:
     #: train keys that change a running model without a reset (the app applies them live)
     LIVE_KEYS = ("optimizer", "regularization", "clip", "schedule", "epochs")
 
+    def applies_live(self, train) -> bool:
+        """Whether ``update_train(train)`` can apply mid-run: the loss, batch size, shuffling
+        and dtype are fixed when the run is built (and a perceptron has no other optimizer)."""
+        old = self.config.train
+        fixed = [k for k in LIVE_FIXED if getattr(old, k) != getattr(train, k)]
+        return not fixed and not (self.perceptron and train.optimizer.name != old.optimizer.name)
+
     def update_train(self, train) -> bool:
         """Apply a new ``train`` config mid-run when only live keys differ (learning rate and
         optimizer options, regularization, clipping, schedule); returns False when the change
         needs a new run (loss, batch size, shuffle, dtype). Optimizer state is kept when the
         optimizer stays the same; a new schedule starts from the current learning rate."""
-        old = self.config.train
-        fixed = [k for k in ("loss", "batch_size", "shuffle", "dtype")
-                 if getattr(old, k) != getattr(train, k)]
-        if fixed or self.perceptron and train.optimizer.name != old.optimizer.name:
+        if not self.applies_live(train):
             return False
+        old = self.config.train
         if train.optimizer != old.optimizer:
             if train.optimizer.name != old.optimizer.name:
                 self.optimizer = Optimizer(train.optimizer.name, dict(train.optimizer.options),
@@ -395,29 +409,84 @@ class Trainer:
             return losses.softmax(z)
         return z
 
-    def predict_grid(self, resolution: int = 64, inputs: tuple[int, int] = (0, 1),
-                     bounds: tuple[float, float, float, float] | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Predictions over a resolution x resolution grid of two raw inputs, for the
-        decision-region plot; the other inputs are held at their training mean.
+    def layer_outputs(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every module's evaluation-mode output for model inputs x (n, n_features), in the
+        order of ``model.module_kinds``, each (n, model.module_widths[k]) in the run's dtype:
+        an MLP's last entry is ``logits(x)``; a perceptron gives [weighted sums, steps]."""
+        return self.model.layer_outputs(np.ascontiguousarray(x, dtype=self.dtype))
 
-        Returns (x values (r,), y values (r,), outputs (r, r, K)) with outputs[j, i] at
-        (x[i], y[j]); bounds default to the data's range padded by 5%. One batched pass.
-        """
-        ds = self.dataset
-        raw = np.concatenate([ds.raw_train, ds.raw_test])
-        a, b = inputs
+    def plane(self, plane: Plane | tuple[int, int] = (0, 1)) -> Plane:
+        """``plane`` itself, or the axis plane of raw inputs (i, j) (the others at their
+        training mean); ValueError for a plane of another input count."""
+        if isinstance(plane, Plane):
+            if plane.n_inputs != len(self.dataset.input_names):
+                raise ValueError(f"the plane spans {plane.n_inputs} raw inputs; the data has "
+                                 f"{len(self.dataset.input_names)}")
+            return plane
+        key = (int(plane[0]), int(plane[1]))
+        if key not in self._planes:
+            self._remember(self._planes, key, planes.axis_plane(self.dataset, *key))
+        return self._planes[key]
+
+    def plane_extent(self, plane: Plane | tuple[int, int] = (0, 1)
+                     ) -> tuple[float, float, float, float]:
+        """(u0, u1, v0, v1): the range of every row (train and test) on the plane, padded by
+        5% (``Plane.extent``); computed once per plane."""
+        plane = self.plane(plane)
+        if plane not in self._extents:
+            ds = self.dataset
+            self._remember(self._extents, plane,
+                           plane.extent(np.concatenate([ds.raw_train, ds.raw_test])))
+        return self._extents[plane]
+
+    @staticmethod
+    def _remember(cache: dict, key, value, size: int = 8) -> None:
+        if len(cache) >= size:
+            del cache[next(iter(cache))]
+        cache[key] = value
+
+    def _grid_rows(self, resolution: int, plane, bounds) -> tuple[np.ndarray, np.ndarray,
+                                                                   np.ndarray]:
+        """(us (r,), vs (r,), model inputs (r * r, n_features)): row k = j * r + i is the
+        plane point (us[i], vs[j])."""
+        plane = self.plane(plane)
         if bounds is None:
-            lo, hi = raw[:, [a, b]].min(axis=0), raw[:, [a, b]].max(axis=0)
-            pad = 0.05 * np.maximum(hi - lo, 1e-9)
-            bounds = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
-        xs = np.linspace(bounds[0], bounds[1], resolution)
-        ys = np.linspace(bounds[2], bounds[3], resolution)
-        gx, gy = np.meshgrid(xs, ys)
-        points = np.repeat(ds.raw_train.mean(axis=0, keepdims=True), gx.size, axis=0)
-        points[:, a], points[:, b] = gx.ravel(), gy.ravel()
-        out = self.predict(ds.preprocess(points))
-        return xs, ys, out.reshape(resolution, resolution, -1)
+            bounds = self.plane_extent(plane)
+        us = np.linspace(bounds[0], bounds[1], resolution)
+        vs = np.linspace(bounds[2], bounds[3], resolution)
+        gu, gv = np.meshgrid(us, vs)
+        return us, vs, self.dataset.preprocess(plane.to_raw(gu.ravel(), gv.ravel()))
+
+    def predict_grid(self, resolution: int = 64, plane: Plane | tuple[int, int] = (0, 1),
+                     bounds: tuple[float, float, float, float] | None = None, *,
+                     inputs: tuple[int, int] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Predictions over a resolution x resolution grid of an input plane, for the
+        decision-region plot: a ``Plane``, or raw inputs (i, j) (also as ``inputs=``) with the
+        others held at their training mean.
+
+        Returns (us (r,), vs (r,), outputs (r, r, K)) with outputs[j, i] = predict at the
+        plane point (us[i], vs[j]); bounds (u0, u1, v0, v1) default to ``plane_extent``.
+        One batched pass.
+        """
+        us, vs, x = self._grid_rows(resolution, plane if inputs is None else inputs, bounds)
+        return us, vs, self.predict(x).reshape(resolution, resolution, -1)
+
+    @np.errstate(all="ignore")  # a diverged run's grids hold NaN, not warnings
+    def unit_grids(self, resolution: int = 64, plane: Plane | tuple[int, int] = (0, 1),
+                   bounds: tuple[float, float, float, float] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Every unit's value over the grid of ``predict_grid``: TensorFlow Playground's
+        node heatmaps, in one batched pass.
+
+        Returns (us (r,), vs (r,), inputs (r, r, n_features): the model inputs after feature
+        map and standardization, outputs: ``layer_outputs`` as a list of (r, r, width_k)),
+        with [j, i] at the plane point (us[i], vs[j]), in the run's dtype.
+        """
+        us, vs, x = self._grid_rows(resolution, plane, bounds)
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        outputs = [y.reshape(resolution, resolution, -1) for y in self.layer_outputs(x)]
+        return us, vs, x.reshape(resolution, resolution, -1), outputs
 
     def _metrics(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
         if self.perceptron:
