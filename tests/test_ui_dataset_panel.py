@@ -107,15 +107,20 @@ def test_last_feature_cannot_be_turned_off(panel):
 def test_csv_request_and_target(panel, qtbot):
     with qtbot.waitSignal(panel.csv_requested, timeout=1000):
         panel.csv_button.click()
-    panel.set_csv("/tmp/x/points.csv", ["a", "b", "label"])
-    data = panel.model.config.data
-    assert (data.source, data.path, data.target, data.features) == (
-        "csv", "/tmp/x/points.csv", "label", None)
+    # the window reads the file, then sets the columns and the config
+    panel.set_csv_columns(["a", "b", "label"])
+    assert panel.model.update_data(source="csv", path="/tmp/x/points.csv", target="label",
+                                   features=None) is None
     assert panel.target_combo.isVisibleTo(panel)
     assert [panel.target_combo.itemText(i) for i in range(3)] == ["a", "b", "label"]
-    panel.target_combo.setCurrentIndex(0)
-    panel.target_combo.activated.emit(0)
-    assert panel.model.config.data.target == "a"
+    # another target is asked of the window (the file is read again); until the window
+    # accepts it the combo shows the config's target
+    with qtbot.waitSignal(panel.csv_target_requested, timeout=1000) as blocker:
+        panel.target_combo.setCurrentIndex(0)
+        panel.target_combo.activated.emit(0)
+    assert blocker.args == ["a"]
+    assert panel.model.config.data.target == "label"
+    assert panel.target_combo.currentText() == "label"
     assert panel.csv_label.text() == "points.csv"
     panel.source_buttons["circle"].click()  # path and target go with the CSV source
     data = panel.model.config.data
@@ -132,3 +137,17 @@ def test_every_input_has_an_accessible_name(panel):
                and not (isinstance(w, QLineEdit) and isinstance(w.parent(), (
                    QAbstractSpinBox, QComboBox)))]
     assert missing == []
+
+
+def test_sample_count_follows_the_task_as_in_tensorflow_playground(panel):
+    # TF Playground draws 500 points to classify and 1200 to regress; a count the user chose
+    # is kept whatever the source
+    panel.source_buttons["circle"].click()
+    panel.samples_spin.setValue(500)
+    panel.source_buttons["plane"].click()
+    assert panel.model.config.data.samples == 1200
+    panel.source_buttons["spiral"].click()
+    assert panel.model.config.data.samples == 500
+    panel.samples_spin.setValue(300)
+    panel.source_buttons["multigauss"].click()
+    assert panel.model.config.data.samples == 300 == panel.samples_spin.value()

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from playground import config as config_io  # noqa: E402
-from ui_helpers import action, errors, make_window, settings, snapshot_after  # noqa: E402, F401
+from ui_helpers import action, errors, make_window, opened, settings, snapshot_after  # noqa: E402, F401
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_open_and_save_config(qtbot, window, tmp_path, errors):
     cfg = json.loads(window.model.config.to_json())
     cfg["data"]["source"] = "xor"
     path.write_text(json.dumps(cfg))
-    assert window.open_path(str(path))
+    assert opened(qtbot, window, path)
     assert window.model.config.data.source == "xor"
     assert window.trainer.config.data.source == "xor"
     out = tmp_path / "saved.json"
@@ -79,7 +79,7 @@ def test_a_bad_config_is_reported_and_changes_nothing(qtbot, window, tmp_path, e
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": 1, "data": {"source": "xor"}, "model": {"type": "mlp"}, '
                    '"train": {"optimizer": {"lr": -1}}}')
-    assert not window.open_path(str(bad))
+    assert not opened(qtbot, window, bad)
     assert window.model.config == before
     assert errors and "train.optimizer.lr must be > 0" in errors[-1]
 
@@ -117,7 +117,7 @@ def test_confusion_matrix_only_for_tables_with_more_than_two_inputs(qtbot, windo
                    if source == "spiral" else {"source": "iris"})
     path = tmp_path / "run.json"
     path.write_text(json.dumps(cfg))
-    assert window.open_path(str(path))
+    assert opened(qtbot, window, path)
     snapshot_after(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 1)
     qtbot.wait(50)
     assert window.decision_plot.confusion.isVisible() == shown

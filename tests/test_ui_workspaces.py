@@ -9,7 +9,7 @@ pytest.importorskip("pytestqt")
 
 from playground.io.autosave import AutosaveSlot, find_recoverable  # noqa: E402
 from playground.io.workspace import load_workspace, save_workspace  # noqa: E402
-from ui_helpers import errors, make_window, settings, snapshot_after  # noqa: E402, F401
+from ui_helpers import errors, finished, make_window, opened, settings, snapshot_after  # noqa: E402, F401
 
 
 def _save(qtbot, window, path):
@@ -32,7 +32,7 @@ def test_saved_workspace_trains_on_exactly_in_a_new_window(qtbot, make_window, t
     reference.run_epochs(2)
 
     other = make_window(size=(1024, 700))
-    assert other.open_path(str(path))
+    assert opened(qtbot, other, path)
     assert other.trainer.steps == w.trainer.steps and other.trainer.epoch == 1
     assert other.decision_plot.axes == (1, 0)
     assert other.model.config == w.model.config
@@ -50,7 +50,7 @@ def test_a_broken_workspace_is_reported_and_changes_nothing(qtbot, make_window, 
     before, trainer = w.model.config, w.trainer
     bad = tmp_path / "bad.playground"
     bad.write_bytes(b"not a zip")
-    assert not w.open_path(str(bad))
+    assert not opened(qtbot, w, bad)
     assert errors and "bad.playground" in errors[-1]
     assert w.model.config == before and w.trainer is trainer
 
@@ -70,7 +70,8 @@ def test_autosave_and_recovery_after_a_crash(qtbot, make_window, tmp_path):
 
     later = make_window(autosave_dir=str(folder), size=(1024, 700))
     questions = []
-    assert later.workspaces.offer_recovery(lambda q: questions.append(q) or True)
+    assert finished(qtbot, lambda done: later.workspaces.offer_recovery(
+        lambda q: questions.append(q) or True, done))
     assert "did not close properly" in questions[0]
     assert later.trainer.epoch == 1 and later.workspaces.path is None
     assert not find_recoverable(folder / "autosave")
@@ -97,7 +98,7 @@ def test_open_recent_and_drop_accept_workspaces(qtbot, make_window, tmp_path):
     w = make_window(size=(1024, 700))
     path = tmp_path / "kept.playground"
     save_workspace(path, w.trainer)
-    assert w.open_path(str(path))
+    assert opened(qtbot, w, path)
     assert str(path) in w._recent()
 
 

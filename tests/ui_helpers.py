@@ -43,7 +43,7 @@ def make_window(qtbot, tmp_path, settings, errors):
         if config is not None:
             path = tmp_path / f"run{len(windows)}.json"
             path.write_text(json.dumps({"format": 1, **config}))
-            assert w.open_path(str(path)), errors
+            assert opened(qtbot, w, path), errors
         windows.append(w)
         return w
 
@@ -51,6 +51,19 @@ def make_window(qtbot, tmp_path, settings, errors):
     for w in windows:
         w.close()
     theme.apply("system")
+
+
+def finished(qtbot, start, timeout: int = 30000):
+    """``start(on_done)`` begins something that ends with ``on_done(result)``: the result."""
+    done = []
+    start(done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=timeout)
+    return done[0]
+
+
+def opened(qtbot, window: MainWindow, path) -> bool:
+    """Open ``path`` as File > Open does (in the background), and wait: True if it opened."""
+    return finished(qtbot, lambda done: window.open_path(str(path), done))
 
 
 def action(window: MainWindow, text: str):
@@ -72,3 +85,70 @@ def snapshot_after(qtbot, window: MainWindow, trigger, until=lambda snap: True):
     finally:
         window.controller.snapshot_ready.disconnect(got.append)
     return next(s for s in got if until(s))
+
+
+# --- what the window shows, compared -------------------------------------------------------
+
+def widget_state(panel) -> list:
+    """Every input control of ``panel`` as (kind, name, value, visible, enabled), in a fixed
+    order: what a user sees of the settings (the inline error text aside). A hidden
+    control's value is not seen, so it is None (the panel sets it when it shows it)."""
+    from PySide6.QtWidgets import (
+        QAbstractButton, QAbstractSpinBox, QComboBox, QDoubleSpinBox, QListWidget, QSpinBox,
+    )
+    rows = []
+    for w in panel.findChildren(QAbstractSpinBox):
+        if isinstance(w, (QSpinBox, QDoubleSpinBox)):
+            rows.append(("spin", w.accessibleName(), w.value(), w.isVisibleTo(panel),
+                         w.isEnabled()))
+    for w in panel.findChildren(QComboBox):
+        items = tuple(w.itemText(i) for i in range(w.count()))
+        rows.append(("combo", w.accessibleName(), (w.currentText(), items),
+                     w.isVisibleTo(panel), w.isEnabled()))
+    for w in panel.findChildren(QAbstractButton):
+        if w.isCheckable():
+            rows.append(("toggle", w.accessibleName() or w.text(), w.isChecked(),
+                         w.isVisibleTo(panel), w.isEnabled()))
+    for w in panel.findChildren(QListWidget):
+        items = tuple(w.item(i).text() for i in range(w.count()))
+        rows.append(("list", w.accessibleName(), (items, w.currentRow()), w.isVisibleTo(panel),
+                     w.isEnabled()))
+    # sorted by kind and name: Qt's child order depends on how the widgets were reparented
+    return sorted(((kind, name, value if visible else None, visible, enabled)
+                   for kind, name, value, visible, enabled in rows), key=lambda r: r[:2])
+
+
+def panels_state(window: MainWindow) -> dict:
+    return {name: widget_state(panel) for name, panel in (
+        ("data", window.dataset_panel), ("layers", window.layer_panel),
+        ("train", window.hyper_panel))}
+
+
+def fresh_panels_state(window: MainWindow) -> dict:
+    """What new panels show for the window's config (with its CSV columns, output layer and
+    selected layer): the live panels must show the same, whatever edits led there."""
+    from playground.ui.config_model import ConfigModel
+    from playground.ui.dataset_panel import DatasetPanel
+    from playground.ui.hyperparameter_panel import HyperparameterPanel
+    from playground.ui.layer_builder_panel import LayerBuilderPanel
+    model = ConfigModel(window.model.config)
+    data, layers, train = DatasetPanel(model), LayerBuilderPanel(model), HyperparameterPanel(model)
+    try:
+        data.set_csv_columns(window.dataset_panel._csv_columns)
+        data.refresh()
+        layers.set_output(window.layer_panel._output_units,
+                          window.layer_panel._output_activation)
+        layers.list.setCurrentRow(window.layer_panel.list.currentRow())
+        return {"data": widget_state(data), "layers": widget_state(layers),
+                "train": widget_state(train)}
+    finally:
+        for panel in (data, layers, train):
+            panel.deleteLater()
+
+
+def app_state(window: MainWindow) -> dict:
+    """The app's state a failed open must leave as it was: config, run, panels, title, files."""
+    return {"config": window.model.config, "trainer": window.trainer,
+            "worker": window.controller._worker._session.trainer,
+            "title": window.windowTitle(), "path": window.path,
+            "workspace": window.workspaces.path, "panels": panels_state(window)}

@@ -179,8 +179,18 @@ GENERATORS: dict[str, Generator] = {
 }
 
 
+#: TensorFlow Playground's sample counts (NUM_SAMPLES_CLASSIFY, NUM_SAMPLES_REGRESS).
+TF_SAMPLES = {"classification": 500, "regression": 1200}
+
+
 def generator_task(name: str) -> str:
     return "classification" if name in CLASSIFICATION_2D else "regression"
+
+
+def default_samples(name: str) -> int:
+    """How many points TensorFlow Playground draws for generator ``name``: 500 to classify,
+    1200 to regress (a surface needs more points to show its shape)."""
+    return TF_SAMPLES[generator_task(name)]
 
 
 def generate(name: str, n_samples: int, noise: float, rng: np.random.Generator) -> RawData:

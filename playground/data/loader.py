@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from playground import rng as streams
-from playground.data.csv_source import load_csv
+from playground.data.csv_source import load_csv, resolve_path
 from playground.data.dataset import Dataset
 from playground.data.features import feature_map
 from playground.data.generators import GENERATORS, generate, generator_task
@@ -21,6 +21,7 @@ from playground.data.preprocessing import fit_standardize, split, standardize
 from playground.data.raw_data import RawData
 from playground.data.tabular import load_tabular, tabular_task
 from playground.errors import DataError
+from playground.progress import Progress, Stage
 
 if TYPE_CHECKING:  # config imports data.names, so a run-time import here would be circular
     from playground.config import DataConfig
@@ -35,27 +36,49 @@ def source_task(source: str) -> str | None:
     return tabular_task(source)
 
 
-def load_raw(cfg: DataConfig, seed: int, base_dir: str | Path | None = None) -> RawData:
-    """The source's samples before split and preprocessing; checks ``data.task`` against it."""
+def _check_task(cfg: DataConfig) -> None:
     fixed = source_task(cfg.source)
     if cfg.task is not None and fixed is not None and cfg.task != fixed:
         raise DataError(f"data.task is {cfg.task} but source {cfg.source} is a {fixed} set; "
                         f"omit data.task or use {fixed}")
+
+
+def raw_key(cfg: DataConfig, seed: int, base_dir: str | Path | None = None) -> tuple:
+    """What the raw samples depend on: two configs with the same key load the same samples,
+    whatever their split, features and scaling (so the app reuses them instead of reading a
+    CSV again). A CSV is keyed by its resolved path, not its content: a fresh read is the
+    caller's choice."""
+    if cfg.source in GENERATORS:
+        return (cfg.source, cfg.samples, cfg.noise, seed)
+    if cfg.source == "csv":
+        return ("csv", str(resolve_path(cfg.path, base_dir)), cfg.target, cfg.task)
+    return (cfg.source,)
+
+
+def load_raw(cfg: DataConfig, seed: int, base_dir: str | Path | None = None,
+             progress: Progress | Stage | None = None) -> RawData:
+    """The source's samples before split and preprocessing; checks ``data.task`` against it.
+    ``progress`` follows (and may cancel) a CSV read."""
+    _check_task(cfg)
     if cfg.source in GENERATORS:
         return generate(cfg.source, cfg.samples, cfg.noise, streams.stream(seed, "data"))
     if cfg.source == "csv":
-        return load_csv(cfg.path, cfg.target, cfg.task, base_dir)
+        return load_csv(cfg.path, cfg.target, cfg.task, base_dir, progress=progress)
     return load_tabular(cfg.source)
 
 
-def load_dataset(cfg: DataConfig, seed: int, base_dir: str | Path | None = None) -> Dataset:
+def load_dataset(cfg: DataConfig, seed: int, base_dir: str | Path | None = None,
+                 raw: RawData | None = None) -> Dataset:
     """Generate or read the data, split it, map features and standardize (train statistics).
 
-    ``base_dir`` is the folder a relative ``data.path`` resolves against (the config file's).
-    Raises DataError for a source that cannot be loaded, a task that contradicts the source, or
-    a training split with a single class.
+    ``base_dir`` is the folder a relative ``data.path`` resolves against (the config file's);
+    ``raw``, when given, is the source's samples already loaded (``load_raw`` of a config with
+    the same ``raw_key``). Raises DataError for a source that cannot be loaded, a task that
+    contradicts the source, or a training split with a single class.
     """
-    raw = load_raw(cfg, seed, base_dir)
+    _check_task(cfg)
+    if raw is None:
+        raw = load_raw(cfg, seed, base_dir)
     train_idx, test_idx = split(raw.n_samples, cfg.test_fraction, streams.stream(seed, "split"))
     raw_train = np.ascontiguousarray(raw.x[train_idx])
     raw_test = np.ascontiguousarray(raw.x[test_idx])

@@ -17,7 +17,10 @@ from playground.data.dataset import Dataset
 
 
 def warm_up(dtypes: tuple[str, ...] = ("float32",)) -> None:
-    """Compile (or load from the cache) the kernels a run in each dtype will call."""
+    """Compile (or load from the cache) the kernels a run in each dtype will call, and
+    import scikit-learn's data loaders (0.7 s), so the first pick of a table is quick."""
+    import sklearn.datasets  # noqa: F401
+
     from playground.engine.trainer import Trainer
     rng = np.random.default_rng(0)
     x = rng.normal(size=(8, 2))

@@ -363,8 +363,8 @@ def _keras_optimizer(config: RunConfig) -> tuple[str, list[str]]:
             args.append(f"weight_decay={_r(o['weight_decay'])}")
         args += [f"beta_1={_r(b1)}", f"beta_2={_r(b2)}", f"epsilon={_r(o['eps'])}",
                  f"amsgrad={o['amsgrad']}"]
-        notes.append("Keras's epsilon is Adam's 'epsilon hat': torch's eps equals it times "
-                     "sqrt(1 - beta_2^t), so they differ slightly in the first steps")
+        notes.append("Keras's epsilon is Adam's 'epsilon hat': it stands where torch's eps "
+                     "times sqrt(1 - beta_2^t) does, so they differ slightly in the first steps")
     if name != "adamw" and o["weight_decay"]:
         args.append(f"weight_decay={_r(o['weight_decay'])}")
         if not (name == "sgd" and o["momentum"] == 0):

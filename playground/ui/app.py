@@ -27,7 +27,9 @@ def run_app(path: str | None = None) -> int:
     app_data = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
     window = MainWindow(autosave_dir=app_data or None)
     window.show()
-    if not (path and window.open_path(path)):
+    if path:  # a file that cannot be opened is reported; then any autosave is offered
+        window.open_path(path, lambda ok: ok or window.workspaces.offer_recovery())
+    else:
         window.workspaces.offer_recovery()
     freeze_startup_objects()
     # compile (or load) the kernels off the UI thread; the window is usable meanwhile

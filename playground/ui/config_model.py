@@ -1,15 +1,17 @@
 """The one source of truth for the app: the current ``RunConfig``, edited by the panels.
 
 Panels never keep a second copy of a hyperparameter: they read ``model.config`` and call the
-``update_*`` methods, which build a new frozen config (validated on construction) and emit
-``changed``. A change the validator refuses leaves the config as it was and comes back as the
-error message, for the panel to show inline.
+``update_*`` methods, which build a new frozen config (validated on construction), pass it to
+the ``gate`` (the window's: it builds the run the config describes, so a config that cannot
+train, say a training split with one class, is refused too), and only then emit ``changed``.
+A refused change leaves the config as it was and comes back as the error message, for the
+panel to show beside the control it puts back.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -18,9 +20,18 @@ from playground.config import (
 )
 from playground.engine.optimizers import OPTIMIZER_DEFAULTS
 from playground.engine.schedulers import SCHEDULE_DEFAULTS
-from playground.errors import ConfigError
+from playground.errors import PlaygroundError
 
-#: TensorFlow Playground's opening state: circle data, two hidden tanh layers (4, 2), SGD 0.03.
+#: ``gate(config, part)`` accepts a proposed config by returning, refuses it by raising
+#: PlaygroundError (or ValueError/OSError) with a message for the user.
+Gate = Callable[[RunConfig, str], None]
+
+#: The opening state: TensorFlow Playground's (circle, 500 points, no noise, half held out,
+#: x1 and x2, two hidden tanh layers of 4 and 2, batch 10, SGD at 0.03), except where PyTorch
+#: practice teaches better: standardized inputs, Xavier-uniform weights with zero biases (TF
+#: Playground: raw inputs in [-6, 6], U(-0.5, 0.5) and biases 0.1), and a sigmoid output with
+#: binary cross-entropy on labels 0/1 (TF Playground: squared error on a tanh output, labels
+#: +-1). docs/app.md says why.
 DEFAULT_CONFIG = RunConfig.from_dict({
     "format": 1, "seed": 0,
     "data": {"source": "circle", "samples": 500, "noise": 0.0, "test_fraction": 0.5},
@@ -42,22 +53,34 @@ class ConfigModel(QObject):
     def __init__(self, config: RunConfig = DEFAULT_CONFIG, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._config = config
+        self.gate: Gate | None = None
 
     @property
     def config(self) -> RunConfig:
         return self._config
 
     def set_config(self, config: RunConfig, part: str = ALL) -> None:
+        """Make ``config`` current without asking the gate: for a config whose run was
+        already built and checked (an opened file)."""
         self._config = config
         self.changed.emit(config, part)
+
+    def propose(self, config: RunConfig, part: str = ALL) -> str | None:
+        """Make ``config`` current if the gate accepts it; else the reason, and no change."""
+        return self._apply(lambda: config, part)
 
     def _apply(self, build, part: str) -> str | None:
         try:
             config = build()
-        except ConfigError as exc:
+            if config == self._config:
+                return None
+            if self.gate is not None:
+                self.gate(config, part)
+        except PlaygroundError as exc:
             return str(exc)
-        if config != self._config:
-            self.set_config(config, part)
+        except (ValueError, OSError) as exc:  # a library's complaint about the data
+            return f"{type(exc).__name__}: {exc}"
+        self.set_config(config, part)
         return None
 
     def update_data(self, **changes: Any) -> str | None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.config import MAX_SAMPLES, RunConfig
-from playground.data.generators import GENERATORS, generator_task
+from playground.data.generators import GENERATORS, TF_SAMPLES, default_samples, generator_task
 from playground.data.names import FEATURES_2D, GENERATORS_2D, SKLEARN_SETS
 from playground.ui.config_model import ConfigModel
 from playground.ui.widgets import ErrorLabel, heading
@@ -65,10 +65,13 @@ def render_thumbnail(name: str, size: int = THUMB) -> QPixmap:
 
 
 class DatasetPanel(QWidget):
-    """Edits ``config.data`` and ``config.seed``; emits ``csv_requested`` for "Open CSV..."
-    (the main window shows the file dialog, then calls ``set_csv``)."""
+    """Edits ``config.data`` and ``config.seed``. A CSV is a file, so the main window loads
+    it: the panel emits ``csv_requested`` for "Open CSV..." and ``csv_target_requested(name)``
+    for another target column (the file is read again for it), and shows what the window
+    accepted, or ``show_error`` beside the target."""
 
     csv_requested = Signal()
+    csv_target_requested = Signal(str)
 
     def __init__(self, model: ConfigModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,8 +134,7 @@ class DatasetPanel(QWidget):
         self.target_combo = QComboBox()
         self.target_combo.setToolTip("The CSV column to predict")
         self.target_combo.setAccessibleName("Target column")
-        self.target_combo.activated.connect(
-            lambda _i: self._update(target=self.target_combo.currentText()))
+        self.target_combo.activated.connect(self._on_target)
         form.addRow("Target:", self.target_combo)
 
         # -- size, noise, split
@@ -229,7 +231,11 @@ class DatasetPanel(QWidget):
         is_2d = name in GENERATORS_2D
         # 2-D sources keep their feature choice; the others have no features to pick
         features = (data.features if data.is_2d else None) if is_2d else None
-        self._update(source=name, features=features, path=path, target=target, task=None)
+        changes = dict(source=name, features=features, path=path, target=target, task=None)
+        if is_2d and data.samples in TF_SAMPLES.values():
+            # a count left at TensorFlow Playground's default follows the task, as there
+            changes["samples"] = default_samples(name)
+        self._update(**changes)
         self.refresh()  # a click on the checked thumbnail must not leave it unchecked
 
     def _on_table(self, index: int) -> None:
@@ -245,11 +251,20 @@ class DatasetPanel(QWidget):
     def _on_seed(self, seed: int) -> None:
         self._show_result(self.model.update_seed(int(seed)))
 
-    def set_csv(self, path: str, columns: list[str]) -> None:
-        """Use the CSV file ``path`` (the main window read its header ``columns``); the target
-        defaults to the last column."""
+    def _on_target(self, _index: int) -> None:
+        target = self.target_combo.currentText()
+        if target != self.model.config.data.target:
+            self.refresh()  # the combo shows the config's target until the file is read
+            self.csv_target_requested.emit(target)
+
+    def set_csv_columns(self, columns) -> None:
+        """The columns of the CSV file the config reads (the window read its header), for the
+        target choice."""
         self._csv_columns = list(columns)
-        self._set_source("csv", path=path, target=columns[-1] if columns else None)
+
+    def show_error(self, message: str | None) -> None:
+        """Show a refusal beside the controls (a CSV target the window could not use)."""
+        self.error_label.report(message)
 
     # -- model -> widgets
 

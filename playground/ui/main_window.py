@@ -1,8 +1,11 @@
 """The main window: panels that edit the config, live plots, training controls, files.
 
 One ``ConfigModel`` is the source of truth. A data or structure change builds a new run (a
-new ``Trainer`` handed to the worker); a change of live hyperparameters (learning rate,
-optimizer options, regularization, clipping, schedule) is applied to the running model. The
+new ``Trainer`` handed to the worker) before the change is accepted: the model's gate builds
+it, so a config that cannot train is refused and the controls go back. A change of live
+hyperparameters (learning rate, optimizer options, regularization, clipping, schedule) is
+applied to the running model. Files are opened whole on a background thread
+(``FileLoader``, ``playground.open_files``) and change nothing until they have loaded. The
 worker thread trains and streams snapshots; this window only draws them.
 """
 
@@ -25,10 +28,16 @@ from playground.engine.trainer import Trainer
 from playground.errors import PlaygroundError
 from playground.io.atomic import atomic_write_bytes
 from playground.io.workspace import EXTENSION, is_workspace_path
+from playground.open_files import Opened, Run, build_run
+from playground.open_files import open_config as load_config_file
+from playground.open_files import open_csv as load_csv_file
+from playground.open_files import open_workspace as load_workspace_file
+from playground.progress import Cancelled
 from playground.ui import perceptron_view, theme
 from playground.ui.code_view import CodeView
 from playground.ui.config_model import ALL, DATA, MODEL, ConfigModel
 from playground.ui.dataset_panel import DatasetPanel
+from playground.ui.file_loader import FileLoader, title_of
 from playground.ui.decision_plot import DecisionRegionPlot
 from playground.ui.hyperparameter_panel import HyperparameterPanel
 from playground.ui.layer_builder_panel import LayerBuilderPanel
@@ -38,11 +47,12 @@ from playground.ui.worker import TrainingController
 from playground.ui.workspace_files import WorkspaceFiles, workspace_filter
 
 MAX_RECENT = 8
+TITLE = "Neural network playground"
+KEEP_SAMPLES = 3
 SHORTCUTS = (("Space", "Play / pause"), ("Right", "Step one batch"),
              ("Shift+Right", "Step one epoch"), ("Ctrl+R", "Reset the run"),
              ("Ctrl+O", "Open a config or workspace"), ("Ctrl+S", "Save the config"),
              ("Ctrl+Alt+S", "Save the workspace"), ("Ctrl+Q", "Quit"))
-FIXED_TRAIN_KEYS = ("loss", "batch_size", "shuffle", "dtype")
 SPEEDS = (("1 epoch/s", 1.0), ("10 epochs/s", 10.0), ("30 epochs/s", 30.0),
           ("100 epochs/s", 100.0), ("1,000 epochs/s", 1000.0), ("As fast as possible", 0.0))
 DEFAULT_SPEED = 3
@@ -69,16 +79,20 @@ class MainWindow(QMainWindow):
     def __init__(self, config: RunConfig | None = None, settings: QSettings | None = None,
                  base_dir: str | None = None, autosave_dir: str | None = None) -> None:
         super().__init__()
-        self.setWindowTitle("Neural network playground")
+        self.setWindowTitle(TITLE)
         self.settings = settings or QSettings("playground", "playground")
         self.model = ConfigModel(config) if config else ConfigModel()
         self.base_dir = base_dir
         self.path: Path | None = None
         self._playing = False
         self._adopting = False
-        self._reread_data = False
-        self.trainer: Trainer | None = None
-        self.trainer = self._build_trainer(self.model.config)
+        self._samples: dict[tuple, object] = {}   # raw samples by raw_key, the last few
+        self._pending: Run | None = None      # the run the gate built for the config to come
+        run = build_run(self.model.config, base_dir)
+        self._keep_samples(run)
+        self.trainer: Trainer = run.trainer
+        self.model.gate = self._gate
+        self.files = FileLoader(self)
         self.controller = TrainingController(self.trainer, parent=self)
         self._build_views()
         self.workspaces = WorkspaceFiles(self, autosave_dir)
@@ -232,6 +246,7 @@ class MainWindow(QMainWindow):
         self.controller.failed.connect(self._worker_failed)
         self.controller.playing_changed.connect(self._playing_changed)
         self.dataset_panel.csv_requested.connect(self.open_csv_dialog)
+        self.dataset_panel.csv_target_requested.connect(self._csv_target)
         self.decision_plot.axes_changed.connect(self.controller.set_grid_inputs)
         self.decision_plot.view_changed.connect(self.controller.set_grid_bounds)
         self.speed_combo.currentIndexChanged.connect(
@@ -262,14 +277,19 @@ class MainWindow(QMainWindow):
 
     # --- runs ----------------------------------------------------------------------------
 
-    def _build_trainer(self, config: RunConfig) -> Trainer:
-        """A new run; the current data is reused when the data settings and seed are the
-        same (no CSV to read again, and a workspace's data outlives its CSV)."""
-        old = self.trainer
-        if (old is not None and not self._reread_data and old.config.data == config.data
-                and old.config.seed == config.seed):
-            return Trainer(config, dataset=old.dataset)
-        return Trainer(config, base_dir=self.base_dir)
+    def _needs_new_run(self, config: RunConfig, part: str) -> bool:
+        """Data and structure changes need a new run, and so do the train settings a run is
+        built with; the rest (learning rate, optimizer, regularization, clipping, schedule)
+        applies live."""
+        return part in (DATA, MODEL, ALL) or not self.trainer.applies_live(config.train)
+
+    def _gate(self, config: RunConfig, part: str) -> None:
+        """The config model's gate: build the run ``config`` describes (raising, with the
+        reason, if it cannot be built), so that an accepted edit always has its run."""
+        if not self._needs_new_run(config, part):
+            return
+        if self._pending is None or self._pending.trainer.config != config:
+            self._pending = build_run(config, self.base_dir, self._samples)
 
     def output_units(self) -> int:
         """Output units: the network's, or the perceptron's (one, or one per class)."""
@@ -278,15 +298,19 @@ class MainWindow(QMainWindow):
             return 1 if t.dataset.n_classes == 2 else t.dataset.n_classes
         return t.model.n_outputs
 
-    def adopt(self, trainer: Trainer) -> None:
-        """Make ``trainer`` (say, from a workspace) the run, as it is: no rebuild."""
+    def adopt(self, run: Run) -> None:
+        """Make ``run`` (built from an opened file) the run, as it is: no rebuild."""
         self._adopting = True
         try:
-            self.model.set_config(trainer.config)
+            self.model.set_config(run.trainer.config)
         finally:
             self._adopting = False
-        self.controller.replace_trainer(trainer)
-        self._start_run(trainer)
+        self._replace_run(run)
+
+    def _replace_run(self, run: Run) -> None:
+        self._keep_samples(run)
+        self.controller.replace_trainer(run.trainer)
+        self._start_run(run.trainer)
 
     def _start_run(self, trainer: Trainer) -> None:
         """Show a new run's data and output layer; the worker already owns the trainer."""
@@ -314,26 +338,27 @@ class MainWindow(QMainWindow):
     def _config_changed(self, config: RunConfig, part: str) -> None:
         if self._adopting:
             return
-        old = self.trainer.config
-        live = (part not in (DATA, MODEL, ALL) and all(
-            getattr(old.train, k) == getattr(config.train, k) for k in FIXED_TRAIN_KEYS))
-        if live:
+        pending, self._pending = self._pending, None
+        if not self._needs_new_run(config, part):
             self.controller.update_train(config.train)
             t = self.trainer
             self.code_view.show_model(config, t.dataset.n_features, self.output_units(),
                                       t.loss_name)
             return
-        self.rebuild()
+        if pending is not None and pending.trainer.config == config:
+            self._replace_run(pending)
+        else:
+            self.rebuild()
 
     def rebuild(self) -> bool:
-        """A new run from the current config; on bad input the old run stays and says why."""
+        """A new run from the current config (its samples reused, so a CSV is not read
+        again); if that fails, the old run stays and says why."""
         try:
-            trainer = self._build_trainer(self.model.config)
+            run = build_run(self.model.config, self.base_dir, self._samples)
         except (PlaygroundError, ValueError, OSError) as exc:
             self.show_error(str(exc))
             return False
-        self.controller.replace_trainer(trainer)
-        self._start_run(trainer)
+        self._replace_run(run)
         return True
 
     def reset(self) -> None:
@@ -350,6 +375,8 @@ class MainWindow(QMainWindow):
         self.play_action.setText("Pause" if playing else "Play")
 
     def _show_snapshot(self, snap: Snapshot) -> None:
+        if snap.run_id != self.trainer.run_id:
+            return  # sent by a run that was replaced while it was on its way
         if snap.steps and not self.engine_ready_state:
             self.set_engine_ready(True)      # it trained: the kernels are there
         self.decision_plot.show_snapshot(snap)
@@ -403,9 +430,14 @@ class MainWindow(QMainWindow):
 
     def new_config(self) -> None:
         from playground.ui.config_model import DEFAULT_CONFIG
+        error = self.model.propose(DEFAULT_CONFIG)
+        if error:
+            self.show_error(error)
+            return
         self.path = None
         self.base_dir = None
-        self.model.set_config(DEFAULT_CONFIG)
+        self.workspaces.path = None
+        self.setWindowTitle(TITLE)
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -415,35 +447,58 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str) -> bool:
-        """Load a config or a workspace file; a bad one is reported and changes nothing."""
+    def _load(self, path: str | Path, load, apply, on_done=None) -> None:
+        """The one way in for a file: ``load(progress)`` off the UI thread, then
+        ``apply(opened)`` here; a failure is reported and changes nothing, a cancel is
+        quiet. ``on_done(ok)`` after either."""
+        def done(result) -> None:
+            ok = False
+            if isinstance(result, Cancelled):
+                self.statusBar().showMessage(f"Cancelled opening {title_of(path)}", 5000)
+            elif isinstance(result, MemoryError):
+                self.show_error(f"{path}: too large to open in the memory available")
+            elif isinstance(result, (PlaygroundError, ValueError, OSError)):
+                self.show_error(str(result))
+            elif isinstance(result, BaseException):
+                self.show_error(f"Cannot open {path}: {type(result).__name__}: {result}")
+            else:
+                ok = apply(result) is not False
+            if on_done is not None:
+                on_done(ok)
+
+        self.files.start(title_of(path), load, done)
+
+    def open_path(self, path: str, on_done=None, remember: bool = True) -> None:
+        """Open a config or a workspace file (in the background); a bad one is reported and
+        changes nothing. ``on_done(ok)`` when it has been opened or refused; ``remember``
+        lists it in Open recent and names the window after it."""
         if is_workspace_path(path):
-            if not self.workspaces.open(path):
-                return False
-            self.path = None
-            self.base_dir = str(Path(path).resolve().parent)
-            self.settings.setValue("last_folder", self.base_dir)
-            self._remember(path)
-            self.setWindowTitle(f"{Path(path).name} - Neural network playground")
-            return True
-        try:
-            config = config_io.load(path)
-            Trainer(config, base_dir=str(Path(path).resolve().parent))
-        except (PlaygroundError, ValueError, OSError) as exc:
-            self.show_error(str(exc))
-            return False
-        self.path = Path(path)
+            load, apply = load_workspace_file, self._apply_workspace
+        else:
+            load, apply = load_config_file, self._apply_config
+        self._load(path, lambda progress: load(path, progress),
+                   lambda opened: apply(opened, remember), on_done)
+
+    def _apply_config(self, opened: Opened, remember: bool) -> None:
+        self.dataset_panel.set_csv_columns(opened.columns)
+        self.adopt(opened.run)
+        self.path = opened.path
         self.workspaces.path = None
-        self.base_dir = str(self.path.resolve().parent)
-        self.settings.setValue("last_folder", self.base_dir)
-        self._remember(path)
-        self._reread_data = True  # a fresh read, even if the data settings look the same
-        try:
-            self.model.set_config(config)
-        finally:
-            self._reread_data = False
-        self.setWindowTitle(f"{self.path.name} - Neural network playground")
-        return True
+        self._opened(opened.path, remember)
+
+    def _apply_workspace(self, opened: Opened, remember: bool) -> None:
+        self.dataset_panel.set_csv_columns(opened.run.trainer.dataset.input_names)
+        self.adopt(opened.run)
+        self.workspaces.opened(opened)
+        self.path = None
+        self._opened(opened.path, remember)
+
+    def _opened(self, path: Path, remember: bool) -> None:
+        self.base_dir = str(path.resolve().parent)
+        if remember:
+            self.settings.setValue("last_folder", self.base_dir)
+            self._remember(str(path))
+            self.setWindowTitle(f"{path.name} - {TITLE}")
 
     def save(self) -> bool:
         if self.path is None:
@@ -525,31 +580,35 @@ class MainWindow(QMainWindow):
             self.import_weights(path)
 
     def import_weights(self, path: str | Path, on_done=None) -> None:
-        """Load weights into the current model (keys, shapes and values checked); a
-        mismatched file is reported and the model keeps its weights."""
-        from playground.io.weights import check_dtype_range, load_weights
-        try:
-            state, _metadata = load_weights(path)
-        except (PlaygroundError, OSError) as exc:
-            self.show_error(str(exc))
-            if on_done is not None:
+        """Load weights into the current model (file read in the background; keys, shapes
+        and values checked on the worker before anything changes); a mismatched file is
+        reported and the model keeps its weights."""
+        from playground.io.weights import check_dtype_range
+        from playground.open_files import open_weights
+
+        def apply(opened: Opened) -> bool:
+            def load(trainer) -> None:  # every check before anything changes
+                check_dtype_range(opened.state, trainer.config.train.dtype)
+                trainer.load_state_dict(opened.state)
+
+            def loaded(result) -> None:
+                ok = not isinstance(result, BaseException)
+                if ok:
+                    self.statusBar().showMessage(
+                        f"Imported the weights of {Path(path).name}", 5000)
+                else:
+                    self.show_error(f"Cannot import {Path(path).name}: {result}")
+                if on_done is not None:
+                    on_done(ok)
+
+            self.controller.call(load, loaded)
+            return True
+
+        def read_done(ok: bool) -> None:
+            if not ok and on_done is not None:
                 on_done(False)
-            return
 
-        def load(trainer) -> None:  # every check before anything changes
-            check_dtype_range(state, trainer.config.train.dtype)
-            trainer.load_state_dict(state)
-
-        def loaded(result) -> None:
-            ok = not isinstance(result, BaseException)
-            if ok:
-                self.statusBar().showMessage(f"Imported the weights of {Path(path).name}", 5000)
-            else:
-                self.show_error(f"Cannot import {Path(path).name}: {result}")
-            if on_done is not None:
-                on_done(ok)
-
-        self.controller.call(load, loaded)
+        self._load(path, lambda progress: open_weights(path, progress), apply, read_done)
 
     def save_workspace(self) -> None:
         if self.workspaces.path is None:
@@ -571,26 +630,68 @@ class MainWindow(QMainWindow):
         if path:
             self.open_csv(path)
 
-    def open_csv(self, path: str) -> bool:
-        """Read a CSV's header and offer its columns as the target (the last by default); the
-        data itself loads, and is checked, when the panel applies the choice."""
-        import csv
+    def open_csv(self, path: str | Path, target: str | None = None, on_done=None) -> None:
+        """Use the CSV file ``path`` as the data (``target`` column, by default the last),
+        read and checked whole in the background; the current settings change only once the
+        new run is built. A refused file is reported (beside the target for a re-picked
+        target) and changes nothing."""
+        config = self.model.config
 
-        from playground.errors import DataError
-        from playground.userfiles import read_text
-        try:
-            text = read_text(path, "CSV file", DataError)
-            header = next(csv.reader(text.splitlines()), [])
-        except PlaygroundError as exc:
-            self.show_error(str(exc))
+        def apply(opened: Opened) -> bool:
+            # the data part of the opened run, on top of any edit made while it loaded
+            self.dataset_panel.set_csv_columns(opened.columns)
+            current = self.model.config
+            self._keep_samples(opened.run)
+            if current == config:
+                self._pending = opened.run
+                error = self.model.propose(opened.config, DATA)
+            else:
+                error = self.model.propose(current.replace(data=opened.config.data), DATA)
+            if error:
+                self._csv_refused(error, target)
+                return False
+            self.settings.setValue("last_folder", str(Path(path).resolve().parent))
+            return True
+
+        def done(ok: bool) -> None:
+            if not ok:
+                self.dataset_panel.refresh()
+            if on_done is not None:
+                on_done(ok)
+
+        def load(progress):
+            return load_csv_file(path, config, target, progress)
+
+        if target is None:
+            self._load(path, load, apply, done)
+            return
+        # a new target of the open CSV is an edit: a refusal shows beside the target
+        self.files.start(title_of(path), load, lambda result: done(
+            apply(result) if not isinstance(result, BaseException)
+            else self._csv_refused(result, target)))
+
+    def _csv_target(self, target: str) -> None:
+        data = self.model.config.data
+        if data.source == "csv" and data.path:
+            from playground.data.csv_source import resolve_path
+            self.open_csv(resolve_path(data.path, self.base_dir), target)
+
+    def _csv_refused(self, error, target: str | None) -> bool:
+        if isinstance(error, Cancelled):
             return False
-        columns = [c.strip() for c in header if c.strip()]
-        if len(columns) < 2:
-            self.show_error(f"{Path(path).name} needs a header row naming at least two columns")
-            return False
-        self.settings.setValue("last_folder", str(Path(path).resolve().parent))
-        self.dataset_panel.set_csv(str(Path(path).resolve()), columns)
-        return True
+        if target is None:
+            self.show_error(str(error))
+        else:
+            self.dataset_panel.show_error(str(error))
+        return False
+
+    def _keep_samples(self, run: Run) -> None:
+        """Keep ``run``'s raw samples for the next builds (a gate that finds them reads and
+        generates nothing): the current run's and the last file's, at most ``KEEP_SAMPLES``."""
+        self._samples.pop(run.key, None)
+        self._samples[run.key] = run.raw
+        while len(self._samples) > KEEP_SAMPLES:
+            self._samples.pop(next(iter(self._samples)))
 
     def _remember(self, path: str) -> None:
         recent = [p for p in self._recent() if p != str(path)]

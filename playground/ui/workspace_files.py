@@ -20,12 +20,13 @@ from PySide6.QtWidgets import QMessageBox
 from playground.errors import PlaygroundError
 from playground.io.atomic import atomic_write_bytes
 from playground.io.autosave import AutosaveSlot, autosave_folder, find_recoverable
-from playground.io.workspace import EXTENSION, encode_workspace, load_workspace
+from playground.io.workspace import EXTENSION, encode_workspace
 
 if TYPE_CHECKING:
     from playground.ui.main_window import MainWindow
 
 AUTOSAVE_SECONDS = 60
+TITLE_RESTORED = "Restored run - Neural network playground"
 
 
 class WorkspaceFiles(QObject):
@@ -51,22 +52,17 @@ class WorkspaceFiles(QObject):
 
     # --- open and save -----------------------------------------------------------------------
 
-    def open(self, path: str | Path) -> bool:
-        """Open a workspace and carry on from where it was saved; a bad file changes nothing."""
-        try:
-            workspace = load_workspace(path)
-        except (PlaygroundError, OSError) as exc:
-            self.window.show_error(str(exc))
-            return False
-        self.window.adopt(workspace.trainer)
-        ui = workspace.ui if isinstance(workspace.ui, dict) else {}
+    def opened(self, opened) -> None:
+        """A workspace was opened (``MainWindow.open_path``): restore the app's view settings
+        it keeps, and save back to it."""
+        ui = opened.ui if isinstance(opened.ui, dict) else {}
         axes = ui.get("grid_inputs")
-        n = workspace.trainer.dataset.n_features
+        n = opened.run.trainer.dataset.n_features
         if (isinstance(axes, list) and len(axes) == 2
-                and all(isinstance(a, int) and 0 <= a < n for a in axes)):
+                and all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a < n
+                        for a in axes)):
             self.window.decision_plot.set_axes(*axes)
-        self.path = Path(path)
-        return True
+        self.path = Path(opened.path)
 
     def save(self, path: str | Path, on_done: Callable[[bool], None] | None = None) -> None:
         """Encode on the worker, write here; ``on_done(ok)`` when the file is in place."""
@@ -130,9 +126,11 @@ class WorkspaceFiles(QObject):
 
         self.window.controller.call(encode, written)
 
-    def offer_recovery(self, ask: Callable[[str], bool] | None = None) -> bool:
-        """After a crash: offer the newest autosave left behind; True when one was opened.
-        Older ones are discarded either way (one crash, one run to get back)."""
+    def offer_recovery(self, ask: Callable[[str], bool] | None = None,
+                       on_done: Callable[[bool], None] | None = None) -> bool:
+        """After a crash: offer the newest autosave left behind; True when the user chose to
+        restore it (it then opens in the background; ``on_done(ok)`` when it has). Older ones
+        are discarded either way (one crash, one run to get back)."""
         if self.slot is None:
             return False
         found = find_recoverable(self.folder)
@@ -145,12 +143,22 @@ class WorkspaceFiles(QObject):
         ask = ask or (lambda text: QMessageBox.question(
             self.window, "Restore autosaved run", text,
             QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes) == QMessageBox.Yes)
-        restored = ask(question) and self.open(newest.path)
-        if restored:
-            self.path = None            # the autosave is not the user's file: Save asks where
-        for item in [newest, *older]:
-            item.discard()
-        return bool(restored)
+        if not ask(question):
+            for item in [newest, *older]:
+                item.discard()
+            return False
+
+        def done(ok: bool) -> None:
+            if ok:
+                self.path = None        # the autosave is not the user's file: Save asks where
+                self.window.setWindowTitle(TITLE_RESTORED)
+            for item in [newest, *older]:
+                item.discard()
+            if on_done is not None:
+                on_done(ok)
+
+        self.window.open_path(str(newest.path), done, remember=False)
+        return True
 
     def close(self) -> None:
         """A clean quit: the autosave is no longer needed."""
