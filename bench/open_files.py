@@ -76,8 +76,8 @@ def make_files(folder: Path, workspace_mb: int) -> list[tuple[str, str, Path, fl
             f.write(",".join(f"{v:.6f}" for v in r) + f",{t}\n")
     cases.append(("CSV 200 columns", "csv", csv, csv.stat().st_size / 2**20))
     bad = folder / "nan.csv"
-    bad.write_text(csv.read_text()[: 2_000_000].rsplit("\n", 1)[0].replace("0.1", "nan", 1)
-                   + "\n")
+    head, first, *rest = csv.read_text()[: 2_000_000].split("\n")[:-1]
+    bad.write_text("\n".join([head, "nan" + first[first.index(","):], *rest]) + "\n")
     cases.append(("CSV with NaN", "csv", bad, bad.stat().st_size / 2**20))
     # a big workspace: table data of about workspace_mb
     n = workspace_mb * 2**20 // (8 * 65)

@@ -9,8 +9,9 @@ the reader forever) and raises ``PlaygroundError`` with one line naming the file
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from playground.config import RunConfig
 from playground.data import csv_source
 from playground.data.csv_source import resolve_path
 from playground.data.loader import check_fits_dtype, load_dataset, load_raw, raw_key
+from playground.data.dataset import Dataset
 from playground.data.preprocessing import split
 from playground.data.raw_data import RawData
 from playground.engine.trainer import Trainer
@@ -35,20 +37,25 @@ Tracker = Progress | Stage | None
 @dataclass(frozen=True)
 class Run:
     """A built run: the trainer, and the raw samples it was built from (keyed by
-    ``loader.raw_key``), so that a later edit of the split or scaling need not read again."""
+    ``loader.raw_key``), so that a later edit of the split or scaling need not read again.
+    ``raw`` may be a function that makes them, for samples that are only rarely needed again
+    (a workspace's: putting them back together costs a copy of the data)."""
 
     trainer: Trainer
-    raw: RawData
+    raw: RawData | Callable[[], RawData]
     key: tuple
 
 
 def build_run(config: RunConfig, base_dir: str | Path | None = None,
-              samples: Mapping[tuple, RawData] | None = None, progress: Tracker = None) -> Run:
+              samples: Mapping[tuple, RawData | Callable[[], RawData]] | None = None,
+              progress: Tracker = None) -> Run:
     """The trainer for ``config``, every check made (the data loads, fits the dtype, suits
     the model). ``samples`` maps ``raw_key``s to raw samples already loaded: when it holds
     this config's, nothing is read or generated again."""
     key = raw_key(config.data, config.seed, base_dir)
     raw = (samples or {}).get(key)
+    if callable(raw):
+        raw = raw()
     if raw is None:
         raw = load_raw(config.data, config.seed, base_dir, progress)
     dataset = load_dataset(config.data, config.seed, base_dir, raw=raw)
@@ -93,14 +100,14 @@ def open_workspace(path: str | Path, progress: Tracker = None) -> Opened:
     trainer = workspace.trainer
     key = raw_key(trainer.config.data, trainer.config.seed, path.resolve().parent)
     return Opened("workspace", path, config=trainer.config,
-                  run=Run(trainer, unsplit(trainer), key), ui=workspace.ui)
+                  run=Run(trainer, partial(unsplit, trainer.dataset, trainer.config), key),
+                  ui=workspace.ui)
 
 
-def unsplit(trainer: Trainer) -> RawData:
+def unsplit(ds: Dataset, cfg: RunConfig) -> RawData:
     """The raw samples in their source order, put back together from a run's split (the
     seeded split is a function of the row count, test fraction and seed), so that a workspace
     whose CSV is gone can still be re-split, re-scaled or re-featured."""
-    ds, cfg = trainer.dataset, trainer.config
     n = ds.raw_train.shape[0] + ds.raw_test.shape[0]
     train_idx, test_idx = split(n, cfg.data.test_fraction, streams.stream(cfg.seed, "split"))
     if len(train_idx) != ds.raw_train.shape[0]:  # not split this way: keep the stored order

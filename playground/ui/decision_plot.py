@@ -22,6 +22,17 @@ from playground.ui.prediction_plot import PredictionPlot
 
 BINARY, MULTI, REGRESSION = "binary", "multi", "regression"
 REGION_OPACITY = 0.85
+#: At most this many points of each split are drawn (beyond, every k-th one).
+MAX_SHOWN_POINTS = 2500
+
+
+def shown_rows(n: int, limit: int = MAX_SHOWN_POINTS) -> np.ndarray:
+    """The rows a scatter draws: all of them up to ``limit``, else an evenly spread, fixed
+    subset (every k-th row), so a 300,000-row table opens at once and still looks like its
+    data; the regions are computed from the model either way."""
+    if n <= limit:
+        return np.arange(n)
+    return np.linspace(0, n - 1, limit).round().astype(np.int64)
 
 
 class DecisionRegionPlot(QWidget):
@@ -296,17 +307,15 @@ class DecisionRegionPlot(QWidget):
         if ds is None:
             return
         i, j = self.axes
-        self.train_scatter.setData(x=ds.raw_train[:, i], y=ds.raw_train[:, j],
-                                   brush=self._point_brushes(ds.y_train))
-        if ds.has_test:
-            self.test_scatter.setData(x=ds.raw_test[:, i], y=ds.raw_test[:, j],
-                                      brush=self._point_brushes(ds.y_test))
-        else:
-            self.test_scatter.setData([], [])
+        for scatter, raw, y in ((self.train_scatter, ds.raw_train, ds.y_train),
+                                (self.test_scatter, ds.raw_test, ds.y_test)):
+            rows = shown_rows(len(raw))
+            scatter.setData(x=raw[rows, i], y=raw[rows, j], brush=self._point_brushes(y[rows]))
         self._update_test_visibility()
-        raw = np.concatenate([ds.raw_train, ds.raw_test])
-        if raw.size:
-            lo, hi = raw[:, [i, j]].min(axis=0), raw[:, [i, j]].max(axis=0)
+        parts = [r[:, [i, j]] for r in (ds.raw_train, ds.raw_test) if len(r)]
+        if parts:
+            lo = np.min([p.min(axis=0) for p in parts], axis=0)
+            hi = np.max([p.max(axis=0) for p in parts], axis=0)
             pad = 0.05 * np.maximum(hi - lo, 1e-9)
             bounds = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
             self.plot.setRange(xRange=bounds[:2], yRange=bounds[2:], padding=0)
