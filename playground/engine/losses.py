@@ -54,6 +54,10 @@ def mse(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
 
 LOSS_FUNCTIONS = {"bce": bce, "cross_entropy": cross_entropy, "mse": mse}
 
+#: The output activation each resolved loss fuses (a perceptron's is its step).
+OUTPUT_ACTIVATIONS = {"bce": "sigmoid", "cross_entropy": "softmax", "mse": "linear",
+                      "perceptron": "step"}
+
 
 def resolve(loss: str, task: str, n_classes: int) -> str:
     """The concrete loss for ``auto``: bce (binary), cross_entropy (K > 2), mse (regression)."""

@@ -52,6 +52,11 @@ class Perceptron:
             init_weight(init, rng, self.n_units, n_inputs), dtype=self.dtype)
         self.bias = np.zeros(self.n_units, self.dtype)
 
+    @property
+    def n_outputs(self) -> int:
+        """The output width, as ``Network.n_outputs``: one unit, or one per class."""
+        return self.n_units
+
     def targets(self, y: np.ndarray) -> np.ndarray:
         """0/1 targets (n, n_units) for class indices y."""
         if self.n_units == 1:

@@ -178,6 +178,11 @@ class Trainer:
     #: train keys that change a running model without a reset (the app applies them live)
     LIVE_KEYS = ("optimizer", "regularization", "clip", "schedule", "epochs")
 
+    @property
+    def output_units(self) -> int:
+        """The output layer's width (a perceptron's units: one, or one per class)."""
+        return self.model.n_outputs
+
     def applies_live(self, train) -> bool:
         """Whether ``update_train(train)`` can apply mid-run: the loss, batch size, shuffling
         and dtype are fixed when the run is built (and a perceptron has no other optimizer)."""
