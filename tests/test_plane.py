@@ -76,9 +76,9 @@ def test_pca_plane_round_trips_and_matches_sklearn(source):
     np.testing.assert_allclose(pcs, ref.components_ * signs[:, None], atol=1e-8)
     np.testing.assert_allclose(plane.explained, ref.explained_variance_ratio_, rtol=1e-9)
     first, second = plane.labels
-    assert re.fullmatch(r"PC1 \(\d+% of variance\)", first)
+    assert re.fullmatch(r"PC1 \(\d+%\)", first)
     assert re.fullmatch(r"PC2 \(\d+%\)", second)
-    assert first == f"PC1 ({100 * plane.explained[0]:.0f}% of variance)"
+    assert first == f"PC1 ({100 * plane.explained[0]:.0f}%)"
 
 
 def test_pca_plane_of_digits_is_not_degenerate(digits):
@@ -163,3 +163,48 @@ def test_extent_pads_the_projected_range(iris):
     assert u0 == pytest.approx(uv[:, 0].min() - 0.05 * width)
     assert u1 == pytest.approx(uv[:, 0].max() + 0.05 * width)
     assert v0 < uv[:, 1].min() and v1 > uv[:, 1].max()
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+@pytest.mark.parametrize("pair", [(0, 12), (9, 6)])
+def test_predict_grid_on_a_table_holds_the_other_inputs_at_their_training_mean(standardize,
+                                                                               pair):
+    """The regions over two inputs of wine (13) are the model's predictions at rows built by
+    hand: those two inputs from the grid, each of the other eleven at its raw mean over the
+    training split. Both with and without standardization: with it, other inputs held at
+    model input 0 would coincide with their mean and go unnoticed; without it, 0 is far from
+    the mean (proline ~ 750)."""
+    from playground.engine.trainer import Trainer
+    t = Trainer(run_config([{"type": "dense", "units": 6, "activation": "tanh"}],
+                           source="wine", data={"test_fraction": 0.25,
+                                                "standardize": standardize},
+                           dtype="float64", seed=3))
+    ds, (i, j), r = t.dataset, pair, 7
+    # hidden weights scaled to each model input's spread and centred on its mean, so no
+    # tanh saturates on raw wine (proline ~ 750) and every input moves the prediction
+    rng = np.random.default_rng(5)
+    state = t.state_dict()
+    w = rng.normal(size=state["0.weight"].shape) / (ds.x_train.std(axis=0) * np.sqrt(13))
+    state["0.weight"], state["0.bias"] = w, -w @ ds.x_train.mean(axis=0)
+    state["2.weight"] = 3 * rng.normal(size=state["2.weight"].shape)
+    t.load_state_dict(state)
+    us, vs, out = t.predict_grid(r, pair)
+    held = ds.raw_train.mean(axis=0)                 # the training split's, not all rows'
+    gu, gv = np.meshgrid(us, vs)                     # out[b, a] is at (us[a], vs[b])
+    raw = np.tile(held, (r * r, 1))
+    raw[:, i], raw[:, j] = gu.ravel(), gv.ravel()
+    x = (raw - ds.mean) / ds.std if standardize else raw   # wine: no feature map
+    expected = t.predict(x).reshape(r, r, -1)
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+    # one cell spelled out: row 5, column 2 of the grid
+    row = held.copy()
+    row[i], row[j] = us[2], vs[5]
+    x1 = (row - ds.mean) / ds.std if standardize else row
+    np.testing.assert_allclose(out[5, 2], t.predict(x1[None, :])[0], rtol=1e-10, atol=1e-12)
+    # the test can tell: the others held at raw 0 predict otherwise (unstandardized, raw 0
+    # is also model input 0), and the regions are not flat
+    zero = np.zeros_like(raw)
+    zero[:, i], zero[:, j] = gu.ravel(), gv.ravel()
+    x0 = (zero - ds.mean) / ds.std if standardize else zero
+    assert np.abs(t.predict(x0).reshape(r, r, -1) - expected).max() > 0.05
+    assert np.ptp(expected[..., 0]) > 0.05

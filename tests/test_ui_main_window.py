@@ -109,18 +109,26 @@ def test_speed_limit_and_stop_at_the_configured_epochs(qtbot, window):
     assert window.epoch_label.text() == "Epoch 12"   # paused itself at train.epochs
 
 
-@pytest.mark.parametrize("source,shown", [("spiral", False), ("iris", True)])
-def test_confusion_matrix_only_for_tables_with_more_than_two_inputs(qtbot, window, tmp_path,
-                                                                    source, shown):
+@pytest.mark.parametrize("source,shown", [("spiral", True), ("iris", True),
+                                          ("diabetes", False)])
+def test_confusion_matrix_tab_for_classification(qtbot, window, tmp_path, source, shown):
     cfg = json.loads(window.model.config.to_json())
     cfg["data"] = ({"source": "spiral", "features": ["x1", "x2", "x1^2", "sin(x1)"]}
-                   if source == "spiral" else {"source": "iris"})
+                   if source == "spiral" else {"source": source})
     path = tmp_path / "run.json"
     path.write_text(json.dumps(cfg))
     assert opened(qtbot, window, path)
     snapshot_after(qtbot, window, window.controller.step_epoch, until=lambda s: s.epoch == 1)
     qtbot.wait(50)
-    assert window.decision_plot.confusion.isVisible() == shown
+    tabs = window.output_tabs
+    assert tabs.isTabVisible(tabs.indexOf(window.confusion_view)) == shown
+    assert tabs.isTabVisible(tabs.indexOf(window.prediction_plot)) == (not shown)
+    if shown:
+        table = window.confusion_view.table
+        ds = window.trainer.dataset
+        total = sum(int(table.item(r, c).text()) for r in range(table.rowCount())
+                    for c in range(table.columnCount()))
+        assert table.rowCount() == ds.n_classes and total == len(ds.y_test)
 
 
 def test_every_control_has_an_accessible_name_and_a_label_or_tooltip(window):

@@ -94,14 +94,16 @@ def test_regression_on_a_table_shows_predicted_against_true(qtbot, make_window):
     w = make_window({"data": {"source": "diabetes"},
                      "model": {"type": "mlp", "layers": [{"type": "dense", "units": 8}]},
                      "train": {"optimizer": {"name": "adam", "lr": 0.05}}})
-    scatter = w.decision_plot.prediction_plot
-    assert scatter.isVisible()
+    scatter = w.prediction_plot
+    tab = w.output_tabs.indexOf(scatter)
+    assert w.output_tabs.isTabVisible(tab)
+    w.output_tabs.setCurrentIndex(tab)
     snap = snapshot_after(qtbot, w, w.controller.step_epoch,
                   lambda s: s.epoch == 1 and s.predictions is not None)
     qtbot.waitUntil(lambda: len(scatter.scatter.data) == len(snap.predictions[0]), timeout=5000)
     assert len(snap.predictions[0]) == len(w.trainer.dataset.y_test)
-    w.model.update_data(source="plane")      # 2-D regression: the output surface instead
-    assert not scatter.isVisible()
+    w.model.update_data(source="circle")     # classification: no predicted-vs-true
+    assert not w.output_tabs.isTabVisible(tab)
 
 
 def test_theme_applies_and_persists(qtbot, make_window, settings):

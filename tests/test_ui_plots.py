@@ -246,11 +246,22 @@ def test_axes_choice_for_more_inputs(make, qtbot):
     with qtbot.waitSignal(w.axes_changed) as sig:
         w.x_combo.setCurrentIndex(0)  # same as y: swapped
     assert sig.args == [0, 2]
-    w.show_confusion(np.array([[5, 1, 0], [0, 6, 0], [1, 0, 7]]), ds.class_names)
-    assert not w.confusion_box.isHidden() and "rows: true" in w.confusion_caption.text()
-    assert w.confusion.rowCount() == 3 and w.confusion.item(2, 2).text() == "7"
     w.set_dataset(dataset())
-    assert w.axes_row.isHidden() and w.confusion_box.isHidden()
+    assert w.axes_row.isHidden()
+
+
+def test_confusion_view_rows_are_the_true_class(qtbot):
+    from types import SimpleNamespace
+
+    from playground.ui.confusion_view import ConfusionView
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.set_run(SimpleNamespace(dataset=dataset(k=3)))
+    assert "rows true class" in view.caption.text()
+    view.show_matrix(np.array([[5, 1, 0], [0, 6, 0], [2, 0, 7]]))
+    t = view.table
+    assert t.rowCount() == 3 and t.item(2, 2).text() == "7" and t.item(2, 0).text() == "2"
+    assert t.verticalHeaderItem(2).text() == "true 2" and t.horizontalHeaderItem(0).text() == "0"
 
 
 def test_items_are_never_recreated(make):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import blobs, run_config, trainer
-from playground.data.plane import axis_plane, default_plane, pca_plane
+from playground.data.plane import informative_pair, axis_plane, default_plane, pca_plane
 from playground.engine import losses
 from playground.engine.session import Session, unit_resolution
 from playground.engine.trainer import Trainer
@@ -145,7 +145,10 @@ def test_grid_snapshots_carry_unit_grids_and_their_plane(circle_run):
 
 def test_grid_inputs_and_grid_plane_choose_the_plane(iris_run):
     s = Session(Trainer(iris_run.config, dataset=iris_run.dataset), grid_resolution=10)
-    assert s.grid_inputs == (0, 1)
+    # a table opens on its PCA plane (a 2-D source on (x1, x2))
+    assert s.grid_inputs is None and s.grid_plane == pca_plane(s.trainer.dataset)
+    s.grid_plane = "informative"
+    assert s.grid_inputs == informative_pair(s.trainer.dataset)
     s.grid_inputs = (3, 1)  # what the UI's axis combo boxes send
     snap = s.snapshot(with_grid=True)
     assert snap.plane.inputs == (3, 1) and s.grid_plane == axis_plane(s.trainer.dataset, 3, 1)

@@ -125,10 +125,10 @@ def principal_axes(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def pca_plane(dataset: Dataset) -> Plane:
     """The plane of the training split's first two principal components of the z-scored raw
-    inputs; axis labels "PC1 (xx% of variance)", "PC2 (yy%)"."""
+    inputs; axis labels "PC1 (xx%)", "PC2 (yy%)": the share of the variance each explains."""
     mean, std = fit_standardize(dataset.raw_train)
     axes, share = principal_axes(standardize(dataset.raw_train, mean, std))
-    labels = (f"PC1 ({100 * share[0]:.0f}% of variance)", f"PC2 ({100 * share[1]:.0f}%)")
+    labels = (f"PC1 ({100 * share[0]:.0f}%)", f"PC2 ({100 * share[1]:.0f}%)")
     return Plane("pca", labels, _tuple(mean), _tuple(std), (_tuple(axes[0]), _tuple(axes[1])),
                  explained=(float(share[0]), float(share[1])))
 

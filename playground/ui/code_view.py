@@ -49,6 +49,20 @@ class CodeView(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.tabs, 1)
         self._key = None
+        self._run = None
+
+    def follow(self, model) -> None:
+        """Regenerate on every accepted config change (live ones too: a new learning rate
+        shows at once), with the run's inputs, outputs and loss."""
+        model.changed.connect(lambda config, _part: self._run is not None and self.show_model(
+            config, self._run.dataset.n_features, self._run.n_outputs, self._run.loss))
+
+    def set_run(self, run) -> None:
+        self._run = run
+        self.show_model(run.config, run.dataset.n_features, run.n_outputs, run.loss)
+
+    def show_snapshot(self, snap) -> None:
+        """The code does not depend on the weights."""
 
     def show_model(self, config: RunConfig, n_features: int, n_outputs: int, loss: str) -> None:
         """Regenerate the code when anything it depends on changed (scroll positions stay)."""

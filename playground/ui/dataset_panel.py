@@ -21,7 +21,7 @@ from playground.ui.widgets import ErrorLabel, heading
 #: TensorFlow Playground's colours: class 0 / negative orange, class 1 / positive blue.
 ORANGE = QColor("#f59322")
 BLUE = QColor("#0877bd")
-THUMB = 56
+THUMB = 44
 _THUMB_SEED = 7
 _THUMB_POINTS = 200
 _NO_SET = "—"

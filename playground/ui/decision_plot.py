@@ -1,5 +1,13 @@
 """``DecisionRegionPlot``: what the network predicts over the input plane, with the data on top.
 
+The plane is two raw inputs for 2-D data; a table opens on the PCA plane of its training data
+(the first two principal components, the grid mapped back through them) and may switch to its
+two most informative inputs or any pair (``playground.data.plane``). The worker computes the
+grid over the plane and sends the plane with it; the points are projected onto it here. The
+plot is square and its range is the data's on the plane plus a margin, so no half of it is
+empty extrapolation. Hovering a unit of the network diagram shows that unit's picture here
+(``show_picture``) until the pointer leaves (``show_output``).
+
 Binary classification: the positive-class probability as a heatmap with fixed levels 0..1.
 K > 2 classes: each pixel the colour of its argmax class, alpha by confidence (an RGBA image).
 Regression: the first output with levels fixed from the training targets' range.
@@ -13,12 +21,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from playground.data.plane import axis_plane
+from playground.ui import perceptron_view
 from playground.ui import plot_style as ps
 from playground.ui.perceptron_view import PerceptronOverlay
-from playground.ui.prediction_plot import PredictionPlot
+from playground.ui.widgets import SquareBox
+
+#: The plane choices a table offers: (label, the spec the worker resolves).
+PLANES = (("PCA plane", "pca"), ("Most informative inputs", "informative"),
+          ("Choose two inputs", "inputs"))
 
 BINARY, MULTI, REGRESSION = "binary", "multi", "regression"
 REGION_OPACITY = 0.85
@@ -35,10 +48,24 @@ def shown_rows(n: int, limit: int = MAX_SHOWN_POINTS) -> np.ndarray:
     return np.linspace(0, n - 1, limit).round().astype(np.int64)
 
 
+def _frame(uv: np.ndarray, square: bool, margin: float = 0.05) -> tuple[float, ...]:
+    """(u0, u1, v0, v1): the points' range plus ``margin`` of it on each side; ``square``
+    gives both axes the same range (the 2-D sources share one unit, so a square plot of a
+    square range shows the plane undistorted and without empty bands)."""
+    lo, hi = uv.min(axis=0), uv.max(axis=0)
+    if square:
+        lo, hi = np.full(2, lo.min()), np.full(2, hi.max())
+    pad = margin * np.maximum(hi - lo, 1e-9)
+    return (float(lo[0] - pad[0]), float(hi[0] + pad[0]),
+            float(lo[1] - pad[1]), float(hi[1] + pad[1]))
+
+
 class DecisionRegionPlot(QWidget):
     """Heatmap of the network's output over two raw inputs, training (and test) points."""
 
     axes_changed = Signal(int, int)
+    #: the plane asked of the worker: "pca", "informative" or a pair of raw inputs (i, j)
+    plane_changed = Signal(object)
     #: the visible input-plane rectangle (x0, x1, y0, y1), after a pan, zoom or resize settles
     view_changed = Signal(object)
 
@@ -57,13 +84,29 @@ class DecisionRegionPlot(QWidget):
         self.y_combo = QComboBox()
         self.y_combo.setAccessibleName("Vertical axis input")
         self.y_combo.setToolTip("Input on the vertical axis")
+        self.plane_combo = QComboBox()
+        self.plane_combo.setAccessibleName("Input plane")
+        self.plane_combo.setToolTip("Which plane of the inputs the regions show: the data's "
+                                    "first two principal components, its two most "
+                                    "informative inputs, or two inputs you choose (the "
+                                    "others held at their training mean)")
+        for label, spec in PLANES:
+            self.plane_combo.addItem(label, spec)
+        for combo in (self.plane_combo, self.x_combo, self.y_combo):
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         self.axes_row = QWidget()
         axes_layout = QHBoxLayout(self.axes_row)
         axes_layout.setContentsMargins(0, 0, 0, 0)
-        axes_layout.addWidget(QLabel("x:"))
-        axes_layout.addWidget(self.x_combo)
-        axes_layout.addWidget(QLabel("y:"))
-        axes_layout.addWidget(self.y_combo)
+        axes_layout.addWidget(self.plane_combo, 2)
+        self.pair_row = QWidget()
+        pair_layout = QHBoxLayout(self.pair_row)
+        pair_layout.setContentsMargins(0, 0, 0, 0)
+        pair_layout.addWidget(QLabel("x:"))
+        pair_layout.addWidget(self.x_combo, 1)
+        pair_layout.addWidget(QLabel("y:"))
+        pair_layout.addWidget(self.y_combo, 1)
+        axes_layout.addWidget(self.pair_row, 3)
 
         self.widget = ps.make_plot_widget()
         self.plot = self.widget.getPlotItem()
@@ -84,48 +127,34 @@ class DecisionRegionPlot(QWidget):
         lut = self._colormap.getLookupTable(0.0, 1.0, 256).astype(np.float64)
         self._lut = (REGION_OPACITY * lut + (1 - REGION_OPACITY) * 255).astype(np.uint8)
 
-        self.confusion = QTableWidget()
-        self.confusion.setAccessibleName("Confusion matrix")
-        self.confusion.setToolTip("Rows: true class; columns: predicted class")
-        self.confusion.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.confusion.setSizeAdjustPolicy(QTableWidget.AdjustToContents)
-        self.confusion_box = QWidget()
-        box = QVBoxLayout(self.confusion_box)
-        box.setContentsMargins(0, 0, 0, 0)
-        self.confusion_caption = QLabel("")
-        self.confusion_caption.setAccessibleName("Confusion matrix caption")
-        box.addWidget(self.confusion_caption)
-        box.addWidget(self.confusion)
-        box.addStretch(1)
-        self.confusion_box.setVisible(False)
-
         self.overlay = PerceptronOverlay(self.plot)
         self.banner = QLabel("")
         self.banner.setAccessibleName("Perceptron status")
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
-        self.prediction_plot = PredictionPlot()
-        self.prediction_plot.setVisible(False)
+        self.picture_label = QLabel("")
+        self.picture_label.setAccessibleName("Picture shown")
 
         controls = QHBoxLayout()
         controls.addWidget(self.test_check)
         controls.addWidget(self.discretize_check)
         controls.addStretch(1)
-        controls.addWidget(self.axes_row)
+        controls.addWidget(self.picture_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
+        layout.addWidget(self.axes_row)
         layout.addWidget(self.banner)
-        plots = QHBoxLayout()
-        plots.addWidget(self.widget, 3)
-        plots.addWidget(self.prediction_plot, 2)
-        plots.addWidget(self.confusion_box, 0)
-        layout.addLayout(plots, 1)
+        self.square = SquareBox(self.widget)
+        layout.addWidget(self.square, 1)
 
         self.dataset = None
+        self.run = None
         self.mode = BINARY
         self.levels = (0.0, 1.0)
         self.axes = (0, 1)
+        self.plane = None             # the Plane the points and the grid are drawn on
+        self._picture = False         # a unit's picture is shown instead of the output
         self._grid = None
         self._class_brushes: list[QBrush] = []
         self.test_check.toggled.connect(self._update_test_visibility)
@@ -137,7 +166,9 @@ class DecisionRegionPlot(QWidget):
         self.plot.getViewBox().sigRangeChanged.connect(lambda *_a: self._view_timer.start())
         self.x_combo.currentIndexChanged.connect(self._combo_changed)
         self.y_combo.currentIndexChanged.connect(self._combo_changed)
+        self.plane_combo.activated.connect(self._plane_chosen)
         self.axes_row.setVisible(False)
+        self.widget.setAccessibleName("Decision regions")
 
     # --- model -> view ----------------------------------------------------------------------
 
@@ -167,42 +198,93 @@ class DecisionRegionPlot(QWidget):
             combo.clear()
             combo.addItems(names)
             combo.blockSignals(False)
-        self.axes_row.setVisible(len(names) > 2)
-        self.confusion_box.setVisible(False)
+        table = len(names) > 2
+        self.axes_row.setVisible(table)
+        self.plane_combo.setCurrentIndex(0)
+        self.pair_row.setVisible(False)
         self.overlay.set_run(dataset, 0)
         self.set_banner("")
-        scatter = self.mode == REGRESSION and len(names) > 2
-        self.prediction_plot.setVisible(scatter)
-        if scatter:
-            self.prediction_plot.set_range(np.concatenate(
-                [np.asarray(dataset.y_train, np.float64).reshape(len(dataset.y_train), -1)[:, 0],
-                 np.asarray(dataset.y_test, np.float64).reshape(len(dataset.y_test), -1)[:, 0]]))
-        self.axes = (-1, -1)          # force set_axes to draw
-        self.set_axes(0, 1 if len(names) > 1 else 0, emit=False)
+        self.plane = None
+        self.axes = (-1, -1)
+        if table:  # the worker sends the PCA plane with the first grid
+            self.axes = (0, 1)
+            for scatter in (self.train_scatter, self.test_scatter):
+                scatter.setData([], [])
+        else:
+            self.set_axes(0, 1 if len(names) > 1 else 0, emit=False)
         self.test_check.setEnabled(dataset.has_test)
 
+    def set_run(self, run) -> None:
+        """A new run (``RunInfo``): its data, and a perceptron's decision lines."""
+        self.run = run
+        self.set_dataset(run.dataset)
+        if run.output_activation == "step":
+            self.overlay.set_run(run.dataset, run.n_outputs)
+            self.set_banner(*perceptron_view.status_text(0, 0, None, None, None, None,
+                                                         len(run.dataset.input_names) == 2))
+
     def set_axes(self, i: int, j: int, emit: bool = True) -> None:
-        """Choose the inputs on the horizontal (i) and vertical (j) axes. The heatmap hides
-        until a grid for that pair arrives (``Trainer.predict_grid(inputs=(i, j))``)."""
+        """Show the plane of raw inputs i (across) and j (up), the others at their training
+        mean. The heatmap hides until a grid for that plane arrives."""
         i, j = int(i), int(j)
-        if (i, j) == self.axes:
+        if (i, j) == self.axes and self.plane is not None and self.plane.inputs == (i, j):
             return
-        changed = self.axes != (-1, -1)
         self.axes = (i, j)
         for combo, value in ((self.x_combo, i), (self.y_combo, j)):
             combo.blockSignals(True)
             combo.setCurrentIndex(value)
             combo.blockSignals(False)
-        names = self.dataset.input_names if self.dataset is not None else ()
-        if names:
-            self.plot.setLabel("bottom", names[i])
-            self.plot.setLabel("left", names[j])
+        if self.dataset is None:
+            return
+        if self.axes_row.isVisible() or len(self.dataset.input_names) > 2:
+            self.plane_combo.setCurrentIndex(self.plane_combo.findData("inputs"))
+            self.pair_row.setVisible(True)
+        self._use_plane(axis_plane(self.dataset, i, j))
+        if emit:
+            self.axes_changed.emit(i, j)
+            self.plane_changed.emit((i, j))
+
+    def set_plane_spec(self, spec) -> None:
+        """Ask for a plane by name ("pca", "informative") or a pair of inputs."""
+        if isinstance(spec, (list, tuple)):
+            self.set_axes(*spec)
+            return
+        index = self.plane_combo.findData(spec)
+        if index >= 0:
+            self.plane_combo.setCurrentIndex(index)
+            self._plane_chosen(index)
+
+    @property
+    def plane_spec(self):
+        """What the workspace keeps: "pca", "informative" or [i, j]."""
+        spec = self.plane_combo.currentData()
+        if spec == "inputs" or not self.axes_row.isVisible() and self.dataset is not None \
+                and len(self.dataset.input_names) <= 2:
+            return list(self.axes)
+        return spec
+
+    def _plane_chosen(self, index: int) -> None:
+        spec = self.plane_combo.itemData(index)
+        self.pair_row.setVisible(spec == "inputs")
+        if spec == "inputs":
+            i, j = self.axes if self.axes != (-1, -1) else (0, 1)
+            self.axes = (-1, -1)
+            self.set_axes(i, j)
+            return
+        self._grid = None
+        self.image.clear()
+        self.plane_changed.emit(spec)
+
+    def _use_plane(self, plane) -> None:
+        """Draw the points on ``plane``, label the axes and frame the data's range on it."""
+        changed = plane != self.plane
+        self.plane = plane
+        self.plot.setLabel("bottom", plane.labels[0])
+        self.plot.setLabel("left", plane.labels[1])
         if changed:
             self._grid = None
             self.image.clear()
         self._update_points()
-        if emit and changed:
-            self.axes_changed.emit(i, j)
 
     def set_perceptron(self, n_units: int) -> None:
         """Perceptron mode: draw ``n_units`` decision lines and the last update's sample."""
@@ -217,42 +299,58 @@ class DecisionRegionPlot(QWidget):
         self.banner.setVisible(bool(text))
 
     def show_snapshot(self, snap) -> None:
-        """Redraw the lines of a perceptron every snapshot, the heatmap and the predictions
-        when the snapshot carries a grid."""
+        """Adopt the plane the worker drew on; redraw a perceptron's lines and status, and
+        the heatmap when the snapshot carries a grid."""
+        if snap.plane is not None and snap.plane != self.plane:
+            self._use_plane(snap.plane)
         if self.overlay.lines:
-            self.overlay.show(snap.weights, snap.last_mistake, snap.converged_epoch is not None)
-        if snap.predictions is not None and self.prediction_plot.isVisible():
-            self.prediction_plot.show_predictions(*snap.predictions)
+            if snap.units is not None and snap.unit_axes is not None:
+                self.overlay.show_levels(*snap.unit_axes, snap.units[0])
+            self.overlay.show_mistake(self._project_row(snap.last_mistake),
+                                      snap.converged_epoch is not None)
+            self._show_perceptron_status(snap)
         if snap.grid is None:
             return
         self._grid = snap.grid
-        self._render()
+        if not self._picture:
+            self._render()
 
-    def show_confusion(self, matrix: np.ndarray, class_names) -> None:
-        """Counts, rows true class and columns predicted; cells shaded by row share."""
-        m = np.asarray(matrix)
-        names = [str(n) for n in class_names]
-        k = m.shape[0]
-        t = self.confusion
-        t.setRowCount(k)
-        t.setColumnCount(k)
-        t.setVerticalHeaderLabels(names[:k])
-        t.setHorizontalHeaderLabels(names[:k])
-        totals = np.maximum(m.sum(axis=1, keepdims=True), 1)
-        share = m / totals
-        for r in range(k):
-            for c in range(k):
-                item = QTableWidgetItem(f"{m[r, c]:g}")
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                base = QColor(ps.BLUE if r == c else ps.ORANGE)
-                base.setAlpha(int(40 + 180 * share[r, c]) if m[r, c] else 0)
-                item.setBackground(base)
-                t.setItem(r, c, item)
-        t.resizeColumnsToContents()
-        split = "test" if self.dataset is not None and self.dataset.has_test else "training"
-        self.confusion_caption.setText(f"Confusion on the {split} split\n"
-                                       "rows: true class, columns: predicted")
-        self.confusion_box.setVisible(True)
+    def _project_row(self, row: int | None):
+        ds = self.dataset
+        if row is None or ds is None or self.plane is None or not 0 <= row < len(ds.raw_train):
+            return None
+        return self.plane.project(ds.raw_train[row:row + 1])[0]
+
+    def _show_perceptron_status(self, snap) -> None:
+        ds = self.dataset
+        mistake = snap.last_mistake
+        true_class = (str(ds.class_names[int(ds.y_train[mistake])])
+                      if mistake is not None and 0 <= mistake < len(ds.y_train) else None)
+        self.set_banner(*perceptron_view.status_text(
+            snap.epoch, snap.total_epochs, snap.last("mistakes"), snap.converged_epoch,
+            mistake, true_class, len(ds.input_names) == 2))
+
+    def show_picture(self, axes, values: np.ndarray, title: str) -> None:
+        """Show ``values`` (r, r), laid out as the grid over ``axes`` (us, vs), in place of the
+        output: a unit's picture of the plane, on a symmetric diverging scale."""
+        us, vs = axes
+        v = np.nan_to_num(np.asarray(values, np.float64))
+        top = float(np.abs(v).max()) or 1.0
+        self._picture = True
+        self.image.setLookupTable(self._lut)
+        self.image.setImage((v / top + 1) / 2, autoLevels=False, levels=(0.0, 1.0))
+        self._place(us, vs)
+        self.picture_label.setText(title)
+
+    def show_output(self) -> None:
+        """Back to the network's output after a unit's picture."""
+        if not self._picture:
+            return
+        self._picture = False
+        self.picture_label.setText("")
+        self.image.setLookupTable(None if self.mode == MULTI else self._lut)
+        self.image.clear()
+        self._render()
 
     # --- drawing ----------------------------------------------------------------------------
 
@@ -262,7 +360,10 @@ class DecisionRegionPlot(QWidget):
         xs, ys, out = self._grid
         image = self._image_from_outputs(np.asarray(out))
         self.image.setImage(image, autoLevels=False, levels=self.levels)
-        # pixel centres on the grid points: extend half a step on every side
+        self._place(xs, ys)
+
+    def _place(self, xs: np.ndarray, ys: np.ndarray) -> None:
+        """Pixel centres on the grid points: extend half a step on every side."""
         r_x, r_y = len(xs), len(ys)
         dx = (xs[-1] - xs[0]) / max(r_x - 1, 1)
         dy = (ys[-1] - ys[0]) / max(r_y - 1, 1)
@@ -303,29 +404,31 @@ class DecisionRegionPlot(QWidget):
         return [self._class_brushes[int(c)] for c in y]
 
     def _update_points(self) -> None:
-        ds = self.dataset
-        if ds is None:
+        ds, plane = self.dataset, self.plane
+        if ds is None or plane is None:
             return
-        i, j = self.axes
+        extent = []
         for scatter, raw, y in ((self.train_scatter, ds.raw_train, ds.y_train),
                                 (self.test_scatter, ds.raw_test, ds.y_test)):
             rows = shown_rows(len(raw))
-            scatter.setData(x=raw[rows, i], y=raw[rows, j], brush=self._point_brushes(y[rows]))
+            uv = plane.project(raw[rows]) if len(rows) else np.empty((0, 2))
+            scatter.setData(x=uv[:, 0], y=uv[:, 1], brush=self._point_brushes(y[rows]))
+            if len(uv):
+                extent.append(uv)
         self._update_test_visibility()
-        parts = [r[:, [i, j]] for r in (ds.raw_train, ds.raw_test) if len(r)]
-        if parts:
-            lo = np.min([p.min(axis=0) for p in parts], axis=0)
-            hi = np.max([p.max(axis=0) for p in parts], axis=0)
-            pad = 0.05 * np.maximum(hi - lo, 1e-9)
-            bounds = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
+        if extent:
+            bounds = _frame(np.concatenate(extent), square=plane.kind == "axis"
+                            and tuple(ds.input_names) == ("x1", "x2"))
             self.plot.setRange(xRange=bounds[:2], yRange=bounds[2:], padding=0)
-            self.overlay.set_view((i, j), bounds)
+            self.overlay.set_view(bounds)
+            # a new run's worker knows nothing of the view: tell it even if the range held
+            self._view_timer.start()
 
     def _emit_view(self) -> None:
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
         if x1 > x0 and y1 > y0:
             self.view_changed.emit((x0, x1, y0, y1))
-            self.overlay.set_view(self.axes, (x0, x1, y0, y1))
+            self.overlay.set_view((x0, x1, y0, y1))
 
     def _update_test_visibility(self, *_args) -> None:
         ds = self.dataset

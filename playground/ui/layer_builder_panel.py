@@ -283,6 +283,13 @@ class LayerBuilderPanel(QWidget):
         self._output_activation = activation_label
         self._update_output_label()
 
+    def set_run(self, run) -> None:
+        """A new run (``RunInfo``): its output layer, which the data decides."""
+        self.set_output(run.n_outputs, run.output_activation)
+
+    def show_snapshot(self, snap) -> None:
+        """The layer list does not move with training."""
+
     def layers(self) -> tuple[Layer, ...]:
         """The stack as the list shows it, top to bottom."""
         return tuple(self.list.item(i).data(_LAYER_ROLE) for i in range(self.list.count()))

@@ -50,7 +50,8 @@ class LossPlot(QWidget):
         self.acc_train_curve = ps.live_curve(self.acc_plot, ps.TRAIN_COLOR, name="train")
         self.acc_test_curve = ps.live_curve(self.acc_plot, ps.TEST_COLOR, dashed=True,
                                             name="test")
-        self.acc_widget.setMaximumHeight(140)
+        self.acc_widget.setMinimumHeight(90)
+        self.loss_widget.setMinimumHeight(120)
         self.acc_widget.setToolTip("Accuracy: train solid, test dashed")
 
         top = QHBoxLayout()
@@ -61,7 +62,7 @@ class LossPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.loss_widget, 3)
-        layout.addWidget(self.acc_widget, 1)
+        layout.addWidget(self.acc_widget, 2)
 
         self._task = "classification"
         self._x_range = ps.SteppedRange(self.plot, "x", from_zero=True)
@@ -91,6 +92,15 @@ class LossPlot(QWidget):
         self.acc_widget.setVisible(dataset.task != "regression")
         self.plot.setLabel("bottom", "epoch" if dataset.task == "regression" else "")
         self.acc_plot.setLabel("bottom", "epoch")
+
+    def set_run(self, run) -> None:
+        """A new run (``RunInfo``): cleared curves, accuracy for classification, and what the
+        curves measure."""
+        self.set_dataset(run.dataset)
+        self.set_quantity(run.quantity)
+
+    #: a frame that redraws the regions may leave the curves to the next one (RunView option)
+    skips_grid_frames = True
 
     def set_quantity(self, name: str) -> None:
         """What the curves measure: "loss", or "error rate" for a perceptron (whose loss is

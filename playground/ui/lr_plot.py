@@ -38,6 +38,11 @@ class LearningRatePlot(QWidget):
         self.value_label.setText("")
         self._x_range.reset()
 
+    def set_run(self, run) -> None:
+        self.set_dataset(run.dataset)
+
+    skips_grid_frames = True
+
     def show_snapshot(self, snap) -> None:
         x, y = ps.finite_xy(snap.curves.get("epoch"), snap.curves.get("lr"))
         self.curve.setData(x, y)

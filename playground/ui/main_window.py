@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox,
-    QProgressBar, QScrollArea, QSplitter, QToolBar, QWidget,
+    QProgressBar, QScrollArea, QSplitter, QTabWidget, QToolBar, QWidget,
 )
 
 from playground import __version__
@@ -33,8 +33,10 @@ from playground.open_files import open_config as load_config_file
 from playground.open_files import open_csv as load_csv_file
 from playground.open_files import open_workspace as load_workspace_file
 from playground.progress import Cancelled
-from playground.ui import perceptron_view, theme
+from playground.ui import theme
+from playground.run_info import RunInfo
 from playground.ui.code_view import CodeView
+from playground.ui.confusion_view import ConfusionView
 from playground.ui.config_model import ALL, DATA, MODEL, ConfigModel
 from playground.ui.dataset_panel import DatasetPanel
 from playground.ui.file_loader import FileLoader, title_of
@@ -43,16 +45,22 @@ from playground.ui.hyperparameter_panel import HyperparameterPanel
 from playground.ui.layer_builder_panel import LayerBuilderPanel
 from playground.ui.loss_plot import LossPlot
 from playground.ui.lr_plot import LearningRatePlot
+from playground.ui.prediction_plot import PredictionPlot
 from playground.ui.worker import TrainingController
 from playground.ui.workspace_files import WorkspaceFiles, workspace_filter
 
 MAX_RECENT = 8
+#: Docked panels never ask for more width than this (they scroll instead).
+PANEL_MIN_WIDTH = 280
 TITLE = "Neural network playground"
 KEEP_SAMPLES = 3
 SHORTCUTS = (("Space", "Play / pause"), ("Right", "Step one batch"),
              ("Shift+Right", "Step one epoch"), ("Ctrl+R", "Reset the run"),
+             ("Ctrl+N", "New run from the defaults"),
              ("Ctrl+O", "Open a config or workspace"), ("Ctrl+S", "Save the config"),
-             ("Ctrl+Alt+S", "Save the workspace"), ("Ctrl+Q", "Quit"))
+             ("Ctrl+Shift+S", "Save the config as"), ("Ctrl+Alt+S", "Save the workspace"),
+             ("Ctrl+E", "Export weights"), ("Ctrl+I", "Import weights"),
+             ("Ctrl+Z", "Undo a weight edit on the diagram"), ("Ctrl+Q", "Quit"))
 SPEEDS = (("1 epoch/s", 1.0), ("10 epochs/s", 10.0), ("30 epochs/s", 30.0),
           ("100 epochs/s", 100.0), ("1,000 epochs/s", 1000.0), ("As fast as possible", 0.0))
 DEFAULT_SPEED = 3
@@ -64,10 +72,27 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setWidget(widget)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-    # as wide as the panel wants (plus a scroll bar), never squeezed below it
-    area.setMinimumWidth(widget.minimumSizeHint().width() + 16)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+    area.setMinimumWidth(min(widget.minimumSizeHint().width() + 16, PANEL_MIN_WIDTH))
     return area
+
+
+def first_size(available: QSize) -> QSize:
+    """The first window on a screen: most of it (90%), at most 1920x1080, and at least
+    1024x700 where the screen has room for that."""
+    w = min(max(int(available.width() * 0.9), 1024), 1920, available.width())
+    h = min(max(int(available.height() * 0.9), 700), 1080, available.height())
+    return QSize(w, h)
+
+
+def _optional_view(module: str, name: str, *args):
+    """A view from ``playground.ui.<module>``, or None while that module is not there."""
+    import importlib
+    try:
+        cls = getattr(importlib.import_module(f"playground.ui.{module}"), name)
+    except (ImportError, AttributeError):
+        return None
+    return cls(*args)
 
 
 class MainWindow(QMainWindow):
@@ -104,37 +129,70 @@ class MainWindow(QMainWindow):
     # --- construction --------------------------------------------------------------------
 
     def _build_views(self) -> None:
+        """The story reads left to right, as in TensorFlow Playground: the data and its
+        settings (docks on the left), the network (the centre, with its code), the output
+        (the regions, square, over the curves and the other outputs)."""
         self.decision_plot = DecisionRegionPlot()
         self.loss_plot = LossPlot()
+        self.loss_plot.setAccessibleName("Loss curves")
         self.lr_plot = LearningRatePlot()
-        split = QSplitter(Qt.Vertical)
-        split.addWidget(self.decision_plot)
-        split.addWidget(self.loss_plot)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        self.confusion_view = ConfusionView()
+        self.prediction_plot = PredictionPlot()
+        self.code_view = CodeView()
+        self.code_view.follow(self.model)
+        self.diagram = _optional_view("network_diagram", "NetworkDiagram", self.model,
+                                      self._edit_weight)
+        self.gallery = _optional_view("sample_gallery", "SampleGallery")
+
+        self.center_tabs = QTabWidget()
+        self.center_tabs.setAccessibleName("Network and code")
+        if self.diagram is not None:
+            self.center_tabs.addTab(self.diagram, "Network")
+        self.center_tabs.addTab(self.code_view, "Code")
+        self.output_tabs = QTabWidget()
+        self.output_tabs.setAccessibleName("Curves and outputs")
+        self._output_pages = [(self.loss_plot, "Loss and accuracy"),
+                              (self.lr_plot, "Learning rate"),
+                              (self.confusion_view, "Confusion"),
+                              (self.prediction_plot, "Predicted vs true")]
+        if self.gallery is not None:
+            self._output_pages.append((self.gallery, "Samples"))
+        for page, title in self._output_pages:
+            self.output_tabs.addTab(page, title)
+        output = QSplitter(Qt.Vertical)
+        output.setChildrenCollapsible(False)
+        output.addWidget(self.decision_plot)
+        output.addWidget(self.output_tabs)
+        output.setStretchFactor(0, 3)
+        output.setStretchFactor(1, 2)
+        self.output_split = output
+        split = QSplitter(Qt.Horizontal)
+        split.setChildrenCollapsible(False)
+        split.addWidget(self.center_tabs)
+        split.addWidget(output)
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 4)
+        self.main_split = split
         self.setCentralWidget(split)
         self.dataset_panel = DatasetPanel(self.model)
         self.layer_panel = LayerBuilderPanel(self.model)
         self.hyper_panel = HyperparameterPanel(self.model)
-        self.code_view = CodeView()
         self.docks = {}
-        for name, title, widget, area in (
-                ("data", "Data", self.dataset_panel, Qt.LeftDockWidgetArea),
-                ("network", "Network", self.layer_panel, Qt.LeftDockWidgetArea),
-                ("hyperparameters", "Hyperparameters", self.hyper_panel,
-                 Qt.RightDockWidgetArea),
-                ("lr", "Learning rate", self.lr_plot, Qt.RightDockWidgetArea),
-                ("code", "Code", self.code_view, Qt.RightDockWidgetArea)):
+        for name, title, widget in (("data", "Data", self.dataset_panel),
+                                    ("network", "Layers", self.layer_panel),
+                                    ("hyperparameters", "Training", self.hyper_panel)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock-{name}")
-            dock.setWidget(_scrolled(widget) if name not in ("lr", "code") else widget)
-            self.addDockWidget(area, dock)
+            dock.setWidget(_scrolled(widget))
+            self.addDockWidget(Qt.LeftDockWidgetArea, dock)
             self.docks[name] = dock
-        self.tabifyDockWidget(self.docks["hyperparameters"], self.docks["code"])
-        self.docks["hyperparameters"].raise_()
-        self.resizeDocks([self.docks["hyperparameters"], self.docks["lr"]], [640, 200],
-                         Qt.Vertical)
-        self.resizeDocks([self.docks["data"], self.docks["network"]], [520, 380], Qt.Vertical)
+        self.tabifyDockWidget(self.docks["network"], self.docks["hyperparameters"])
+        self.docks["network"].raise_()
+        self.resizeDocks([self.docks["data"], self.docks["network"]], [500, 400], Qt.Vertical)
+        #: every view that shows a run (the RunView protocol): handed each run and snapshot
+        self.views = [v for v in (self.layer_panel, self.decision_plot, self.loss_plot,
+                                  self.lr_plot, self.confusion_view, self.prediction_plot,
+                                  self.code_view, self.diagram, self.gallery) if v is not None]
         self.status = QLabel("")
         self.status.setAccessibleName("Training status")
         self.statusBar().addWidget(self.status, 1)
@@ -217,6 +275,15 @@ class MainWindow(QMainWindow):
                                     "Load weights (.safetensors, .npz, .json) into this model"))
         menu.addSeparator()
         menu.addAction(self._action("&Quit", self.close, "Ctrl+Q"))
+        edit = self.menuBar().addMenu("&Edit")
+        if self.diagram is not None:  # weights edited on the diagram, undone here
+            undo = self.diagram.undo_stack.createUndoAction(self, "&Undo weight edit")
+            undo.setShortcut(QKeySequence.Undo)
+            redo = self.diagram.undo_stack.createRedoAction(self, "&Redo weight edit")
+            redo.setShortcut(QKeySequence.Redo)
+            edit.addAction(undo)
+            edit.addAction(redo)
+        edit.setEnabled(bool(edit.actions()))
         train_menu = self.menuBar().addMenu("&Train")
         for action in (self.play_action, self.step_batch_action, self.step_epoch_action,
                        self.reset_action):
@@ -247,8 +314,10 @@ class MainWindow(QMainWindow):
         self.controller.playing_changed.connect(self._playing_changed)
         self.dataset_panel.csv_requested.connect(self.open_csv_dialog)
         self.dataset_panel.csv_target_requested.connect(self._csv_target)
-        self.decision_plot.axes_changed.connect(self.controller.set_grid_inputs)
+        self.decision_plot.plane_changed.connect(self.controller.set_grid_plane)
         self.decision_plot.view_changed.connect(self.controller.set_grid_bounds)
+        if self.diagram is not None:
+            self.diagram.unit_hovered.connect(self._unit_hovered)
         self.speed_combo.currentIndexChanged.connect(
             lambda _index: self.controller.set_speed(self.speed_combo.currentData()))
         self.controller.set_speed(self.speed_combo.currentData())
@@ -291,13 +360,6 @@ class MainWindow(QMainWindow):
         if self._pending is None or self._pending.trainer.config != config:
             self._pending = build_run(config, self.base_dir, self._samples)
 
-    def output_units(self) -> int:
-        """Output units: the network's, or the perceptron's (one, or one per class)."""
-        t = self.trainer
-        if t.perceptron:
-            return 1 if t.dataset.n_classes == 2 else t.dataset.n_classes
-        return t.model.n_outputs
-
     def adopt(self, run: Run) -> None:
         """Make ``run`` (built from an opened file) the run, as it is: no rebuild."""
         self._adopting = True
@@ -313,27 +375,38 @@ class MainWindow(QMainWindow):
         self._start_run(run.trainer)
 
     def _start_run(self, trainer: Trainer) -> None:
-        """Show a new run's data and output layer; the worker already owns the trainer."""
+        """Show a new run in every view; the worker already owns the trainer."""
         self.trainer = trainer
-        ds = trainer.dataset
-        self.decision_plot.set_dataset(ds)
-        self.loss_plot.set_dataset(ds)
-        self.lr_plot.set_dataset(ds)
-        units = self.output_units()
-        activation = {"bce": "sigmoid", "cross_entropy": "softmax", "mse": "linear",
-                      "perceptron": "step"}[trainer.loss_name]
-        self.layer_panel.set_output(units, activation)
-        self.code_view.show_model(trainer.config, ds.n_features, units, trainer.loss_name)
-        self.decision_plot.set_perceptron(units if trainer.perceptron else 0)
-        self.loss_plot.set_quantity("error rate" if trainer.perceptron else "loss")
-        sample = trainer.perceptron
+        run = RunInfo.of(trainer)
+        self.run = run
+        self._last_snap = None
+        for view in self.views:
+            view.set_run(run)
+        for page, _title in self._output_pages:
+            self.output_tabs.setTabVisible(self.output_tabs.indexOf(page),
+                                           getattr(page, "applies", True))
+        sample = run.output_activation == "step"
         self.step_batch_action.setText("Step sample" if sample else "Step batch")
         self.step_batch_action.setToolTip(
             "Train on one sample: one update of Rosenblatt's rule (Right)" if sample
             else "Train one batch (Right)")
-        if sample:
-            self.decision_plot.set_banner(*perceptron_view.status_text(0, 0, None, None, None,
-                                                                      None))
+
+    def _edit_weight(self, key: str, index: tuple, value: float, on_done) -> None:
+        """Set one parameter of the running model (the diagram, while paused); the worker
+        then sends a snapshot with the new predictions."""
+        self.controller.call(lambda t: t.set_value(key, index, value), on_done)
+
+    def _unit_hovered(self, unit) -> None:
+        """A unit of the diagram is under the pointer: its picture in the regions plot, until
+        the pointer leaves it."""
+        snap = self._last_snap
+        if unit is None or snap is None or snap.unit_axes is None:
+            self.decision_plot.show_output()
+            return
+        picture = self.diagram.picture(*unit)
+        if picture is not None:
+            self.decision_plot.show_picture(snap.unit_axes, picture,
+                                            self.diagram.describe(*unit))
 
     def _config_changed(self, config: RunConfig, part: str) -> None:
         if self._adopting:
@@ -341,9 +414,6 @@ class MainWindow(QMainWindow):
         pending, self._pending = self._pending, None
         if not self._needs_new_run(config, part):
             self.controller.update_train(config.train)
-            t = self.trainer
-            self.code_view.show_model(config, t.dataset.n_features, self.output_units(),
-                                      t.loss_name)
             return
         if pending is not None and pending.trainer.config == config:
             self._replace_run(pending)
@@ -379,14 +449,14 @@ class MainWindow(QMainWindow):
             return  # sent by a run that was replaced while it was on its way
         if snap.steps and not self.engine_ready_state:
             self.set_engine_ready(True)      # it trained: the kernels are there
-        self.decision_plot.show_snapshot(snap)
+        if snap.units is not None or self._last_snap is None:
+            self._last_snap = snap
         # while playing, a frame that redraws the regions leaves the curves to the next
         # frame (33 ms later): no frame pays for both (bench/ui.py's event-loop stalls)
-        if not (self._playing and snap.grid is not None):
-            self.loss_plot.show_snapshot(snap)
-            self.lr_plot.show_snapshot(snap)
-        if snap.confusion is not None and len(self.trainer.dataset.input_names) > 2:
-            self.decision_plot.show_confusion(snap.confusion, self.trainer.dataset.class_names)
+        busy = self._playing and snap.grid is not None
+        for view in self.views:
+            if not (busy and getattr(view, "skips_grid_frames", False)):
+                view.show_snapshot(snap)
         self.epoch_label.setText(f"Epoch {snap.epoch:,}")
         self.step_label.setText(f"Step {snap.steps:,}")
         parts = [f"epoch {snap.epoch:,}"]
@@ -400,21 +470,9 @@ class MainWindow(QMainWindow):
         if accuracy is not None:
             parts.append(f"accuracy {100 * accuracy:.1f}%")
         parts.append(f"learning rate {snap.lr:.4g}")
-        if self.trainer.perceptron:
-            self._show_perceptron_status(snap)
-            if snap.converged_epoch is not None:
-                parts.append(f"perceptron converged at epoch {snap.converged_epoch}")
+        if snap.converged_epoch is not None:
+            parts.append(f"perceptron converged at epoch {snap.converged_epoch}")
         self.status.setText("   ·   ".join(parts))
-
-    def _show_perceptron_status(self, snap: Snapshot) -> None:
-        ds = self.trainer.dataset
-        mistake = snap.last_mistake
-        true_class = (str(ds.class_names[int(ds.y_train[mistake])])
-                      if mistake is not None and 0 <= mistake < len(ds.y_train) else None)
-        text, tone = perceptron_view.status_text(
-            snap.epoch, self.trainer.config.train.epochs, snap.last("mistakes"),
-            snap.converged_epoch, mistake, true_class)
-        self.decision_plot.set_banner(text, tone)
 
     def _worker_failed(self, message: str) -> None:
         self.show_error(message)
@@ -726,7 +784,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1400, 900)
+            self.resize(first_size(self.screen().availableGeometry().size()))
         state = self.settings.value("window_state")
         if state is not None:
             self.restoreState(state)

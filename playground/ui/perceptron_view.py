@@ -1,11 +1,10 @@
 """Perceptron mode on the decision plot: each unit's decision line, the sample of the last
 update, and a sentence saying where training stands (converged, or why it cannot).
 
-The line is where the unit's weighted sum is zero. It is traced over the plot's input plane
-from the snapshot's weights (the other inputs held at their training mean, as in the heatmap)
-through the data's own preprocessing, so with feature maps such as x1^2 it bends as it truly
-does in the input plane. Computed on the UI thread from the snapshot: cheap (one small matrix
-product) and never touching the worker's trainer.
+The line is where the unit's weighted sum is zero: the zero level of the weighted sums the
+engine computed over the plot's input plane (the snapshot's unit grids, made on the worker
+through the data's own preprocessing), so with feature maps such as x1^2 it bends as it truly
+does in the input plane. Nothing is computed from the weights here.
 """
 
 from __future__ import annotations
@@ -29,59 +28,43 @@ class PerceptronOverlay:
                                          pen=pg.mkPen(ps.MISTAKE_COLOR, width=3))
         self.marker.setZValue(20)
         plot.addItem(self.marker)
-        self.dataset = None
-        self.axes = (0, 1)
         self.bounds = (0.0, 1.0, 0.0, 1.0)
         self.set_run(None, 0)
 
     def set_run(self, dataset, n_units: int) -> None:
         """A new run: ``n_units`` lines (0 hides the overlay, for MLPs)."""
-        self.dataset = dataset
         for line in self.lines:
             self.plot.removeItem(line)
         colors = ([ps.FOREGROUND] if n_units == 1 else
                   [ps.PALETTE[k % len(ps.PALETTE)] for k in range(n_units)])
         self.lines = []
         for color in colors:
+            # a white casing under each line keeps it visible on a region of its own colour
             line = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=LINE_WIDTH),
+                                   shadowPen=pg.mkPen("w", width=LINE_WIDTH + 3),
                                    connect="finite")
             line.setZValue(15)
             self.plot.addItem(line)
             self.lines.append(line)
         self.marker.setData([], [])
 
-    def set_view(self, axes: tuple[int, int], bounds: tuple[float, float, float, float]) -> None:
-        self.axes, self.bounds = axes, bounds
+    def set_view(self, bounds: tuple[float, float, float, float]) -> None:
+        self.bounds = bounds
 
-    def show(self, weights: dict[str, np.ndarray], last_mistake: int | None,
-             converged: bool) -> None:
-        if not self.lines or self.dataset is None:
-            return
-        weight, bias = weights["0.weight"], weights["0.bias"]
-        xs, ys, z = self._decision_grid(np.asarray(weight, np.float64),
-                                        np.asarray(bias, np.float64))
+    def show_levels(self, us: np.ndarray, vs: np.ndarray, z: np.ndarray) -> None:
+        """Each unit's z = 0 line from its weighted sums ``z`` (r, r, units) over the grid
+        ``z[j, i]`` at (us[i], vs[j])."""
+        z = np.asarray(z, np.float64)
         for k, line in enumerate(self.lines):
-            line.setData(*_zero_level(xs, ys, z[..., k]))
-        ds = self.dataset
-        if last_mistake is not None and not converged and 0 <= last_mistake < len(ds.raw_train):
-            i, j = self.axes
-            row = ds.raw_train[last_mistake]
-            self.marker.setData([row[i]], [row[j]])
+            if k < z.shape[-1]:
+                line.setData(*_zero_level(us, vs, z[..., k].T))
+
+    def show_mistake(self, uv, converged: bool) -> None:
+        """Circle the last update's sample (its place on the plane), unless it converged."""
+        if uv is not None and not converged:
+            self.marker.setData([uv[0]], [uv[1]])
         else:
             self.marker.setData([], [])
-
-    def _decision_grid(self, weight: np.ndarray, bias: np.ndarray):
-        ds = self.dataset
-        x0, x1, y0, y1 = self.bounds
-        xs = np.linspace(x0, x1, RESOLUTION)
-        ys = np.linspace(y0, y1, RESOLUTION)
-        gx, gy = np.meshgrid(xs, ys, indexing="ij")        # [i, j] at (xs[i], ys[j])
-        points = np.repeat(ds.raw_train.mean(axis=0, keepdims=True), gx.size, axis=0)
-        i, j = self.axes
-        points[:, i], points[:, j] = gx.ravel(), gy.ravel()
-        with np.errstate(all="ignore"):
-            z = ds.preprocess(points) @ weight.T + bias
-        return xs, ys, z.reshape(RESOLUTION, RESOLUTION, -1)
 
 
 def _zero_level(xs: np.ndarray, ys: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,15 +88,19 @@ def _zero_level(xs: np.ndarray, ys: np.ndarray, z: np.ndarray) -> tuple[np.ndarr
 
 
 def status_text(epoch: int, epochs: int, mistakes: float | None, converged_epoch: int | None,
-                last_mistake: int | None, true_class: str | None) -> tuple[str, str]:
-    """(sentence, tone) for the banner above the plot; tone is "good", "bad" or "info"."""
+                last_mistake: int | None, true_class: str | None,
+                features: bool = True) -> tuple[str, str]:
+    """(sentence, tone) for the banner above the plot; tone is "good", "bad" or "info".
+    ``features``: the data has the 2-D feature toggles (a table has not)."""
     if converged_epoch is not None:
         return (f"Converged at epoch {converged_epoch}: a whole epoch without a mistake, so "
                 "the weights no longer change.", "good")
     if epochs > 0 and epoch >= epochs:
         left = "" if mistakes is None else f" ({mistakes:g} mistakes in the last epoch)"
+        hint = (" (XOR needs the x1*x2 feature)" if features else
+                " (a hidden layer, in an MLP, can bend the boundary)")
         return (f"Did not converge in {epochs} epochs{left}. No straight line separates these "
-                "classes in the chosen features (XOR needs the x1*x2 feature).", "bad")
+                f"classes in the chosen features{hint}.", "bad")
     if epoch == 0 and last_mistake is None:
         return ("Perceptron: Step sample shows one update of Rosenblatt's rule, "
                 "w += lr * (y - y_hat) * x.", "info")

@@ -35,6 +35,7 @@ class PredictionPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
         self._range: tuple[float, float] | None = None
+        self.applies = False
 
     def set_range(self, values: np.ndarray) -> None:
         """Fix both axes to the targets' range (padded), so the view holds still as
@@ -47,6 +48,17 @@ class PredictionPlot(QWidget):
         self.identity.setData(list(self._range), list(self._range))
         self.plot.setRange(xRange=self._range, yRange=self._range, padding=0)
         self.scatter.setData([], [])
+
+    def set_run(self, run) -> None:
+        ds = run.dataset
+        self.applies = ds.task == "regression"
+        if self.applies:
+            self.set_range(np.concatenate([np.asarray(y, np.float64).reshape(len(y), -1)[:, 0]
+                                           for y in (ds.y_train, ds.y_test)]))
+
+    def show_snapshot(self, snap) -> None:
+        if snap.predictions is not None and self.applies:
+            self.show_predictions(*snap.predictions)
 
     def show_predictions(self, true: np.ndarray, predicted: np.ndarray) -> None:
         ok = np.isfinite(true) & np.isfinite(predicted)

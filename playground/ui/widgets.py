@@ -1,8 +1,9 @@
-"""Small widgets the panels share: section headings and the inline error."""
+"""Small widgets the panels and views share: section headings, the inline error, a square."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 ERROR_COLOR = "#c62828"
 
@@ -31,3 +32,24 @@ def heading(text: str) -> QLabel:
     font.setBold(True)
     label.setFont(font)
     return label
+
+
+class SquareBox(QWidget):
+    """Lays out one child as the largest square that fits, centred: a plot of the input
+    plane keeps equal units on both axes without widening its range into empty space."""
+
+    def __init__(self, child: QWidget, minimum: int = 160) -> None:
+        super().__init__()
+        self.child = child
+        child.setParent(self)
+        self.setMinimumSize(minimum, minimum)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        side = min(self.width(), self.height())
+        self.child.setGeometry((self.width() - side) // 2, (self.height() - side) // 2,
+                               side, side)
+        super().resizeEvent(event)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(420, 420)

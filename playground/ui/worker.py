@@ -111,6 +111,16 @@ class TrainingWorker(QObject):
         self._emit(force=True)
 
     @Slot(object)
+    def set_grid_plane(self, spec) -> None:
+        """The plane the grids span: "pca", "informative", "default" or a pair of inputs."""
+        try:
+            self._session.grid_plane = tuple(spec) if isinstance(spec, list) else spec
+        except ValueError as exc:  # a plane that does not fit this run: keep the old one
+            self.failed.emit(f"Cannot show that plane: {exc}")
+            return
+        self._emit(force=True)
+
+    @Slot(object)
     def call(self, request) -> None:
         """Run ``fn(trainer)`` here, between chunks, where the trainer is consistent (for
         saving a workspace); the result, or the exception it raised, goes back with its
@@ -230,6 +240,7 @@ class TrainingController(QObject):
     update_train_requested = Signal(object)
     grid_inputs_requested = Signal(int, int)
     grid_bounds_requested = Signal(object)
+    grid_plane_requested = Signal(object)
     call_requested = Signal(object)
     speed_requested = Signal(float)
     shutdown_requested = Signal()
@@ -256,6 +267,7 @@ class TrainingController(QObject):
                              (self.update_train_requested, self._worker.update_train),
                              (self.grid_inputs_requested, self._worker.set_grid_inputs),
                              (self.grid_bounds_requested, self._worker.set_grid_bounds),
+                             (self.grid_plane_requested, self._worker.set_grid_plane),
                              (self.call_requested, self._worker.call),
                              (self.speed_requested, self._worker.set_speed)):
             signal.connect(slot)
@@ -300,6 +312,9 @@ class TrainingController(QObject):
 
     def set_grid_bounds(self, bounds) -> None:
         self.grid_bounds_requested.emit(bounds)
+
+    def set_grid_plane(self, spec) -> None:
+        self.grid_plane_requested.emit(spec)
 
     def call(self, fn, on_done) -> None:
         """Run ``fn(trainer)`` on the worker's thread; ``on_done(result)`` then runs on this

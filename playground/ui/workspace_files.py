@@ -56,12 +56,14 @@ class WorkspaceFiles(QObject):
         """A workspace was opened (``MainWindow.open_path``): restore the app's view settings
         it keeps, and save back to it."""
         ui = opened.ui if isinstance(opened.ui, dict) else {}
-        axes = ui.get("grid_inputs")
-        n = opened.run.trainer.dataset.n_features
-        if (isinstance(axes, list) and len(axes) == 2
+        n = len(opened.run.trainer.dataset.input_names)
+        plane = ui.get("plane", ui.get("grid_inputs"))  # grid_inputs: the first layout
+        if plane in ("pca", "informative") and n > 2:
+            self.window.decision_plot.set_plane_spec(plane)
+        elif (isinstance(plane, list) and len(plane) == 2
                 and all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a < n
-                        for a in axes)):
-            self.window.decision_plot.set_axes(*axes)
+                        for a in plane)):
+            self.window.decision_plot.set_axes(*plane)
         self.path = Path(opened.path)
 
     def save(self, path: str | Path, on_done: Callable[[bool], None] | None = None) -> None:
@@ -91,7 +93,7 @@ class WorkspaceFiles(QObject):
         return True
 
     def _ui_state(self) -> dict:
-        return {"grid_inputs": list(self.window.decision_plot.axes)}
+        return {"plane": self.window.decision_plot.plane_spec}
 
     # --- autosave and recovery ---------------------------------------------------------------
 
