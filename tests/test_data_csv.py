@@ -2,6 +2,7 @@
 
 import os
 import threading
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -165,6 +166,100 @@ def test_regression_forced_on_text_target(tmp_path):
     path = write(tmp_path, csv_text(["f", "y"], [[0, 1], [1, "cat"], [2, 3]]))
     with pytest.raises(DataError, match=r"regression.*'y' is not numeric \(line 3: 'cat'\)"):
         load_csv(path, task="regression")
+
+
+# --- converted a block of rows at a time ---------------------------------------------------
+
+@pytest.mark.parametrize("rows", [1, 2])
+@pytest.mark.parametrize("text, target", [e[1:3] for e in ERRORS], ids=[e[0] for e in ERRORS])
+def test_block_boundaries_change_no_error(tmp_path, monkeypatch, text, target, rows):
+    """Each small file above fits one block; cut into blocks of 1 or 2 rows, it fails alike."""
+    path = write(tmp_path, text)
+    whole = _raised(load_csv, path, target)
+    monkeypatch.setattr(csv_source, "ROWS_PER_BLOCK", rows)
+    assert str(_raised(load_csv, path, target)) == str(whole)
+
+
+BLOCK_ERRORS = {
+    # case: (file content, task, the message), read in blocks of 2 rows: the error is
+    # the one a pass over each whole column in turn meets, whichever block holds it
+    "the first bad column wins over the first bad line": (
+        "a,b,y\n1,2,0\n3,x,1\n5,6,0\n7,8,1\ny,9,0\n", None,
+        "data.csv line 6, column 'a': 'y' is not a number; feature columns must be numeric"),
+    "a ragged row after a bad cell": (
+        "a,b,y\n1,x,0\n3,4,1\n5,6,0\n7,8\n", None,
+        "data.csv line 5: 2 fields, expected 3 (as many as the header has columns)"),
+    "an empty target cell after a text one": (
+        "a,y\n1,0\n2,1\n3,x\n4,1\n5,\n", None,
+        "data.csv line 6, target column 'y' is empty; missing values are not supported"),
+    "an empty target cell after infinity": (
+        "a,y\n1,0\n2,inf\n3,1\n4, \n", None,
+        "data.csv line 5, target column 'y' is empty; missing values are not supported"),
+    "a feature problem before any target one": (
+        "a,y\n1,\n2,1\n3,0\n4,1\nnan,0\n", None,
+        ("data.csv line 6, column 'a': 'nan' is not a finite number; NaN and infinity are not "
+         "supported")),
+    "a non-finite target in a later block": (
+        "a,y\n1,0\n2,1\n3,0\n4,-inf\n", None,
+        ("data.csv line 5, column 'y': '-inf' is not a finite number; NaN and infinity are not "
+         "supported")),
+    "regression on a target that turns to text": (
+        "a,y\n1,0.5\n2,1.5\n3,2.5\n4, x \n5,z\n", "regression",
+        "data.csv: data.task is regression but target column 'y' is not numeric (line 5: 'x')"),
+    "a single class across blocks": (
+        "a,y\n1,k\n2,k\n3, k\n", None,
+        "data.csv: target column 'y' has a single class ('k'); classification needs at least 2"),
+}
+
+
+@pytest.mark.parametrize("case", BLOCK_ERRORS)
+def test_block_errors_name_the_cell_a_column_pass_meets(case, tmp_path, monkeypatch):
+    text, task, message = BLOCK_ERRORS[case]
+    monkeypatch.setattr(csv_source, "ROWS_PER_BLOCK", 2)
+    with pytest.raises(DataError) as info:
+        load_csv(write(tmp_path, text), task=task)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, csv_source.ROWS_PER_BLOCK])
+def test_a_target_that_turns_to_text_after_blocks_of_numbers(tmp_path, monkeypatch, rows):
+    """Its earlier blocks are read again as text: "1" and "1.0" are then different classes."""
+    monkeypatch.setattr(csv_source, "ROWS_PER_BLOCK", rows)
+    labels = ["1", "0", "1.0", " 2", "1", "x", "0"]
+    raw = load_csv(write(tmp_path, csv_text(["a", "y"], [[i, v] for i, v in enumerate(labels)])))
+    assert raw.task == "classification" and raw.class_names == ("0", "1", "1.0", "2", "x")
+    np.testing.assert_array_equal(raw.y, [1, 0, 2, 3, 1, 4, 0])
+    np.testing.assert_array_equal(raw.x[:, 0], range(7))
+
+
+@pytest.mark.parametrize("rows", [2, csv_source.ROWS_PER_BLOCK])
+def test_more_rows_than_line_ends_counted(tmp_path, monkeypatch, rows):
+    """Mixed line ends make the row estimate short: the arrays grow."""
+    monkeypatch.setattr(csv_source, "ROWS_PER_BLOCK", rows)
+    raw = load_csv(write(tmp_path, "a,y\r1,0\n2,1\r3,0\n4,1\r5,0\n6,1\r7,1\n"))
+    np.testing.assert_array_equal(raw.x[:, 0], range(1, 8))
+    np.testing.assert_array_equal(raw.y, [0, 1, 0, 1, 0, 1, 1])
+
+
+def test_peak_memory_stays_near_the_file_size(tmp_path):
+    """A ~10 MB file of numbers: a Python string for every cell would cost ~10x its size; read
+    a block at a time it costs its bytes, its float64 arrays and one block of strings."""
+    values = np.random.default_rng(0).random((55_000, 20))
+    path = tmp_path / "big.csv"
+    with open(path, "w", newline="") as fh:
+        fh.write(",".join(f"f{j}" for j in range(19)) + ",y\n")
+        fh.writelines(",".join(f"{v:.6f}" for v in row[:-1]) + f",{int(row[-1] * 3)}\n"
+                      for row in values)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        raw = load_csv(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert raw.x.shape == (55_000, 19) and raw.class_names == ("0", "1", "2")
+    np.testing.assert_allclose(raw.x, values[:, :-1], rtol=0, atol=5e-7)
+    assert peak < 3 * size, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.1f} MiB file"
 
 
 # --- csv_columns: the header alone, without reading the file --------------------------------

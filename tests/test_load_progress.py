@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import blobs, trainer
+from playground.data import csv_source
 from playground.data.csv_source import ROWS_PER_BLOCK, load_csv
 from playground.io.workspace import load_workspace, save_workspace
 from playground.progress import Cancelled, Progress
@@ -155,3 +156,11 @@ def test_parsing_reports_every_block_of_rows(paths):
     progress = Recorder()
     load_csv(paths["csv"], progress=progress)
     assert sum(t.startswith("Parsing") for _, t in progress.calls) == 20_000 // ROWS_PER_BLOCK
+
+
+def test_a_wide_file_reports_every_block_of_cells(paths, monkeypatch):
+    """A block holds at most CELLS_PER_BLOCK cells: 500 rows of these 6 columns here."""
+    monkeypatch.setattr(csv_source, "CELLS_PER_BLOCK", 6 * 500)
+    progress = Recorder()
+    load_csv(paths["csv"], progress=progress)
+    assert sum(t.startswith("Parsing") for _, t in progress.calls) == 20_000 // 500

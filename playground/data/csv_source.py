@@ -5,7 +5,9 @@ Spaces after a comma are skipped (so ``a, "b"`` quotes b), names and cells are s
 blank lines are skipped. Every problem is a one-line DataError naming the file and, where it
 applies, the line, the column and the value. ``csv_columns`` reads the header alone (from the
 first megabyte at most), for a column picker; ``load_csv`` reports progress and takes a cancel
-(``playground.progress``), as the app loads on a background thread.
+(``playground.progress``), as the app loads on a background thread. It converts the rows to
+float64 a block at a time as it parses them, so that a file costs its bytes and its arrays
+(about twice its size), never a Python string for every cell.
 
 Task (PRODUCT.md): a non-numeric target, or an integer-valued target with at most 20 distinct
 values, is classification; any other numeric target is regression; ``task`` overrides, except that
@@ -18,9 +20,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import math
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -32,10 +35,12 @@ from playground.userfiles import decode_text, open_binary, read_bytes
 MAX_INTEGER_CLASSES = 20
 #: The most ``csv_columns`` reads: the header record must end within it.
 HEADER_LIMIT = 2**20
-#: Parsed rows move into the columns, and progress is reported (a cancel taken), every this
-#: many rows: a small block is freed before the garbage collector moves its row lists to the
-#: old generation, whose full passes made parsing twice as slow.
-ROWS_PER_BLOCK = 200
+#: Parsed rows are converted to numbers, and progress is reported (a cancel taken), a block at
+#: a time: at most this many rows, and at most about ``CELLS_PER_BLOCK`` cells, so that only a
+#: block's cells are ever held as strings (some 70 bytes each), and the garbage collector never
+#: has more than a block of row lists to walk (a whole file of them doubled the parse time).
+ROWS_PER_BLOCK = 2000
+CELLS_PER_BLOCK = 2**15
 
 
 def resolve_path(path: str | Path, base_dir: str | Path | None) -> Path:
@@ -53,54 +58,66 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def _rows(stream: io.TextIOBase, lines: int, name: str,
-          progress: Stage) -> tuple[list[str], list[int], list[list[str]]]:
-    """(header, the line each row ends on, the cells column by column), every row as wide as
-    the header; ``progress`` hears lines parsed over ``lines`` every ``ROWS_PER_BLOCK`` rows.
+def _reader(data: bytes):
+    # Parsed from the bytes, decoded a piece at a time: a StringIO of the text would hold
+    # 4 bytes a character.
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    return csv.reader(stream, skipinitialspace=True)
 
-    Rows move into the columns a block at a time: a few long lists instead of one list per
-    row keep the memory down and the garbage collector's full passes short.
-    """
-    reader = csv.reader(stream, skipinitialspace=True)
-    header: list[str] | None = None
+
+def _blank(row: list[str]) -> bool:
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
+def _parse(data: bytes, lines: int, name: str, target: str | None, task: str | None,
+           progress: Stage) -> _Columns:
+    """The file's rows converted block by block into ``_Columns``; every row as wide as the
+    header. ``progress`` hears lines parsed over ``lines`` (an estimate) after every block."""
+    reader = _reader(data)
+    columns: _Columns | None = None
     ends: list[int] = []
-    columns: list[list[str]] = []
     block: list[list[str]] = []
-    first = 1  # the line a record starts on: a quoted field may span several lines
+    size = ROWS_PER_BLOCK
+    wide = -1  # the header's width (over 1): a row that wide is a data row, never blank
+    last = 0  # where the last blank row, the header or the last full block ended
     try:
         for row in reader:
-            start, first = first, reader.line_num + 1
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            if header is None:
-                header = [c.strip() for c in row]
-                _check_header(header, reader.line_num, name)
-                columns = [[] for _ in header]
-            elif len(row) != len(header):
-                spans = reader.line_num > start and any("\n" in c or "\r" in c for c in row)
-                raise DataError(
-                    f"{name} line {start if spans else reader.line_num}: {len(row)} fields, "
-                    f"expected {len(header)} (as many as the header has columns)"
-                    + ("; a double quote opened on this line is never closed" if spans else ""))
-            else:
-                ends.append(reader.line_num)
-                block.append(row)
-                if len(block) == ROWS_PER_BLOCK:
-                    _move(block, columns)
-                    progress.advance(reader.line_num, lines, f"Parsing {name}")
+            if len(row) != wide:  # not a data row of the width the header sets
+                if _blank(row):
+                    last = reader.line_num
+                    continue
+                if columns is None:
+                    header = [c.strip() for c in row]
+                    _check_header(header, reader.line_num, name)
+                    columns = _Columns(header, target, task, name, data, lines, progress)
+                    size = max(1, min(ROWS_PER_BLOCK, CELLS_PER_BLOCK // len(header)))
+                    wide = len(header) if len(header) > 1 else -1  # else a row may be blank
+                    last = reader.line_num
+                    continue
+                if len(row) != len(header):
+                    start = max(last, ends[-1] if ends else 0) + 1
+                    spans = reader.line_num > start and any("\n" in c or "\r" in c for c in row)
+                    raise DataError(
+                        f"{name} line {start if spans else reader.line_num}: {len(row)} fields, "
+                        f"expected {len(header)} (as many as the header has columns)"
+                        + ("; a double quote opened on this line is never closed" if spans
+                           else ""))
+            ends.append(reader.line_num)
+            block.append(row)
+            if len(block) == size:
+                columns.add(block, ends)
+                last = reader.line_num
+                block, ends = [], []
+                progress.advance(last, lines, f"Parsing {name}")
     except csv.Error as exc:
         raise DataError(f"{name} line {reader.line_num}: not valid CSV ({exc})") from None
-    if header is None:
+    if columns is None:
         raise DataError(f"CSV file is empty: {name}; a header row and at least 2 data rows "
                         f"are needed")
-    _move(block, columns)
-    return header, ends, columns
-
-
-def _move(block: list[list[str]], columns: list[list[str]]) -> None:
-    for column, cells in zip(columns, zip(*block)):
-        column.extend(cells)
-    block.clear()
+    if block:
+        columns.add(block, ends)
+    columns.data = None  # the bytes may go
+    return columns
 
 
 def _check_header(header: list[str], line: int, name: str) -> None:
@@ -150,42 +167,183 @@ def _class_name(v: float) -> str:
     return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(float(v))
 
 
-def _target(cells: list[str], lines: list[int], col: str, task: str | None,
-            name: str) -> tuple[str, np.ndarray, tuple[str, ...]]:
-    """(task, y, class names) for the target column."""
-    for line, cell in zip(lines, cells):
-        if not cell:
-            raise DataError(f"{name} line {line}, target column {col!r} is empty; missing "
-                            f"values are not supported")
-    try:
-        values = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
-        numeric = True
-    except ValueError:
-        numeric = False
-    if numeric:
-        if not np.isfinite(values).all():
-            _parse_column(cells, lines, col, name)  # raises, naming the line
-        uniq, index = np.unique(values, return_inverse=True)
-        if task is None:
-            integer = bool(np.all(values == np.round(values)))
-            task = ("classification" if integer and len(uniq) <= MAX_INTEGER_CLASSES
-                    else "regression")
-        if task == "regression":
-            return task, values.reshape(-1, 1), ()
-        classes = tuple(_class_name(float(v)) for v in uniq)
-    else:
-        if task == "regression":
-            line, cell = next((ln, c) for ln, c in zip(lines, cells) if not _is_number(c))
-            raise DataError(f"{name}: data.task is regression but target column {col!r} is not "
-                            f"numeric (line {line}: {cell!r})")
-        classes = tuple(sorted(set(cells)))
-        lookup = {c: k for k, c in enumerate(classes)}
-        index = np.array([lookup[c] for c in cells])
-        task = "classification"
-    if len(classes) < 2:
-        raise DataError(f"{name}: target column {col!r} has a single class ({classes[0]!r}); "
-                        f"classification needs at least 2")
-    return task, index.astype(np.int64).reshape(-1), classes
+def _target_cells(data: bytes, t: int, n: int, progress: Stage) -> Iterator[str]:
+    """Column ``t`` of the first ``n`` data rows again, stripped: parsed once more from the
+    bytes, for a target that turned out to be text after rows of numbers."""
+    rows = (row for row in _reader(data) if not _blank(row))
+    next(rows)  # the header
+    for i, row in enumerate(itertools.islice(rows, n)):
+        if i % ROWS_PER_BLOCK == 0:
+            progress.check()
+        yield row[t].strip()
+
+
+class _Filling:
+    """An array filled a block of rows at a time: allocated for the rows the file can hold,
+    grown if that was short and cut to the rows filled at the end (``resize``, a realloc), so
+    it never needs the second copy a concatenation of the blocks would."""
+
+    def __init__(self, capacity: int, shape: tuple[int, ...], dtype: type) -> None:
+        self.array = np.empty((capacity, *shape), dtype)
+        self.n = 0
+
+    def add(self, block: np.ndarray) -> None:
+        end = self.n + len(block)
+        if end > len(self.array):
+            self.array.resize((max(end, len(self.array) * 3 // 2), *self.array.shape[1:]),
+                              refcheck=False)
+        self.array[self.n:end] = block
+        self.n = end
+
+    def done(self) -> np.ndarray:
+        self.array.resize((self.n, *self.array.shape[1:]), refcheck=False)
+        return self.array
+
+
+class _Columns:
+    """The data rows as numbers, a block at a time: the feature cells as one float64 array
+    (rows, features), the target's as float64 while every one is a number, else as indices
+    into its distinct texts. A problem in a cell is kept, not raised: a ragged row further on,
+    then the checks ``load_csv`` makes once the file has parsed, come first, and the error is
+    the one a whole-column pass would meet (the first bad feature column in header order, its
+    first bad line; then the target's first empty cell, its first non-finite value...)."""
+
+    def __init__(self, header: list[str], target: str | None, task: str | None, name: str,
+                 data: bytes, lines: int, progress: Stage) -> None:
+        self.header, self.task, self.name = header, task, name
+        self.data, self.progress = data, progress
+        self.col = header[-1] if target is None else target
+        self.rows = 0
+        #: The target's index; None if a check after parsing will fail, as nothing is kept.
+        self.t = header.index(self.col) if self.col in header and len(header) > 1 else None
+        self.inputs = tuple(h for j, h in enumerate(header) if j != self.t)
+        self.problem: DataError | None = None
+        self.problem_at = len(self.inputs)  # the feature column self.problem names
+        # Each data row takes a line and holds at least one byte a column (its commas).
+        self.capacity = max(0, min(lines - 1, len(data) // len(header) + 1))
+        self.x: _Filling | None = None
+        self.values: _Filling | None = None
+        if self.t is not None:
+            self.x = _Filling(self.capacity, (len(self.inputs),), np.float64)
+            self.values = _Filling(self.capacity, (), np.float64)
+        self.texts: dict[str, int] | None = None  # a text target's distinct cells: index
+        self.codes: _Filling | None = None
+        self.target_done = False  # nothing more to learn: a problem or an empty cell seen
+        self.empty: int | None = None  # the first line with an empty target cell
+        self.infinite: DataError | None = None  # the first non-finite numeric target
+        self.text: tuple[int, str] | None = None  # the first non-numeric target (line, cell)
+
+    def add(self, block: list[list[str]], lines: list[int]) -> None:
+        """Take in a block of rows (each as wide as the header; they lose their target cell)
+        and the line each ends on."""
+        if self.t is not None:
+            t = self.t
+            target = [row.pop(t) for row in block]
+            if not self.target_done:
+                self._add_target(target, lines)
+            self._add_features(block, lines)
+        self.rows += len(block)
+
+    def _add_features(self, block: list[list[str]], lines: list[int]) -> None:
+        width = len(self.inputs)
+        try:  # float() ignores surrounding spaces, so cells need no stripping here
+            x = np.fromiter(map(float, itertools.chain.from_iterable(block)), np.float64,
+                            count=len(block) * width).reshape(len(block), width)
+        except ValueError:
+            x = None
+        if x is None or not np.isfinite(x).all():
+            for j, cells in enumerate(itertools.islice(zip(*block), self.problem_at)):
+                try:
+                    _parse_column(cells, lines, self.inputs[j], self.name)
+                except DataError as exc:
+                    self.problem, self.problem_at = exc, j
+                    self.x = self.values = self.codes = self.texts = None
+                    self.target_done = True
+                    break
+        if self.x is not None:
+            self.x.add(x)
+
+    def _add_target(self, cells: list[str], lines: list[int]) -> None:
+        if self.texts is None and self.text is None:  # numeric so far
+            try:
+                values = np.fromiter(map(float, cells), np.float64, count=len(cells))
+            except ValueError:
+                values = None
+            if values is not None:
+                if self.infinite is None and not np.isfinite(values).all():
+                    try:
+                        _parse_column(cells, lines, self.col, self.name)
+                    except DataError as exc:
+                        self.infinite = exc
+                self.values.add(values)
+                return
+        cells = [c.strip() for c in cells]
+        if "" in cells:
+            self.empty = lines[cells.index("")]
+            self.target_done = True
+            self.values = self.codes = self.texts = None
+            return
+        if self.texts is None and self.text is None:  # the first text: no more numbers
+            self.text = next((ln, c) for ln, c in zip(lines, cells) if not _is_number(c))
+            n, self.values = self.values.n, None
+            if self.task == "regression":
+                return  # an error unless an empty cell comes first: only look for one
+            self.texts = {}
+            self.codes = _Filling(max(self.capacity, n + len(cells)), (), np.int64)
+            if n:
+                self._add_codes(_target_cells(self.data, self.t, n, self.progress), n)
+        if self.texts is not None:
+            self._add_codes(cells, len(cells))
+
+    def _add_codes(self, cells: Iterable[str], n: int) -> None:
+        texts = self.texts
+        self.codes.add(np.fromiter((texts.setdefault(c, len(texts)) for c in cells), np.int64,
+                                   count=n))
+
+    def features(self) -> np.ndarray:
+        """x (n, d) float64, or the first problem in a feature column."""
+        if self.problem is not None:
+            raise self.problem
+        return self.x.done()
+
+    def target(self) -> tuple[str, np.ndarray, tuple[str, ...]]:
+        """(task, y, class names), or the first problem in the target column."""
+        name, col, task = self.name, self.col, self.task
+        if self.empty is not None:
+            raise DataError(f"{name} line {self.empty}, target column {col!r} is empty; "
+                            f"missing values are not supported")
+        if self.text is None:
+            if self.infinite is not None:
+                raise self.infinite
+            values = self.values.done()
+            unique = None  # sorted, with each row's index: only for classes
+            if task is None:
+                integer = bool(np.all(values == np.round(values)))
+                if integer:
+                    unique = np.unique(values, return_inverse=True)
+                task = ("classification" if integer and len(unique[0]) <= MAX_INTEGER_CLASSES
+                        else "regression")
+            if task == "regression":
+                return task, values.reshape(-1, 1), ()
+            uniq, index = unique or np.unique(values, return_inverse=True)
+            classes = tuple(_class_name(float(v)) for v in uniq)
+        else:
+            if task == "regression":
+                line, cell = self.text
+                raise DataError(f"{name}: data.task is regression but target column {col!r} "
+                                f"is not numeric (line {line}: {cell!r})")
+            # Indices in the order texts first appeared -> in sorted order.
+            texts = list(self.texts)
+            order = sorted(range(len(texts)), key=texts.__getitem__)
+            rank = np.empty(len(texts), np.int64)
+            rank[order] = np.arange(len(texts))
+            index = rank[self.codes.done()]
+            classes = tuple(texts[k] for k in order)
+            task = "classification"
+        if len(classes) < 2:
+            raise DataError(f"{name}: target column {col!r} has a single class "
+                            f"({classes[0]!r}); classification needs at least 2")
+        return task, index.astype(np.int64).reshape(-1), classes
 
 
 def load_csv(path: str | Path, target: str | None = None, task: str | None = None,
@@ -196,7 +354,8 @@ def load_csv(path: str | Path, target: str | None = None, task: str | None = Non
     ``target`` defaults to the last column; a relative ``path`` resolves against ``base_dir``
     (the config file's folder) when given, else the working directory. ``progress`` (a
     ``playground.progress`` Progress or Stage) hears reading, parsing and converting; a
-    cancel raises ``Cancelled`` within a megabyte, ``ROWS_PER_BLOCK`` rows or a column.
+    cancel raises ``Cancelled`` within a megabyte or a block of rows (``ROWS_PER_BLOCK``).
+    Memory: the file's bytes, the float64 arrays and one block of rows as strings.
     """
     p = resolve_path(path, base_dir)
     name = p.name
@@ -205,36 +364,27 @@ def load_csv(path: str | Path, target: str | None = None, task: str | None = Non
     if not text or text.isspace():
         raise DataError(f"CSV file is empty: {p}; a header row and at least 2 data rows are needed")
     estimate = max(text.count("\n"), text.count("\r")) + 1  # quotes may span lines
-    # Parsed from the bytes, decoded a piece at a time: a StringIO of the text would hold
-    # 4 bytes a character.
     del text
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    header, lines, columns = _rows(stream, estimate, name, Stage(progress, 0.2, 0.8))
-    del stream, data
-    col = header[-1] if target is None else target
+    columns = _parse(data, estimate, name, target, task, Stage(progress, 0.2, 0.95))
+    del data
+    header, col = columns.header, columns.col
     if col not in header:
         raise DataError(f"{name}: target column {col!r} not found; columns: {', '.join(header)}")
     if len(header) < 2:
         raise DataError(f"{name} has only the target column {col!r}; at least one feature column "
                         f"is needed")
-    if len(lines) < 2:
-        raise DataError(f"{name} has {len(lines)} data row{'s' if len(lines) != 1 else ''}; at "
-                        f"least 2 are needed")
-    t = header.index(col)
-    inputs = tuple(h for j, h in enumerate(header) if j != t)
-    converting = Stage(progress, 0.8, 1.0)
-    features = []
-    for j, h in enumerate(header):
-        if j != t:
-            converting.advance(len(features), len(header), f"Converting {name}")
-            features.append(_parse_column(columns[j], lines, h, name))
-    converting.advance(len(features), len(header), f"Converting {name}")
-    x = np.column_stack(features)
-    task, y, classes = _target([c.strip() for c in columns[t]], lines, col, task, name)
+    if columns.rows < 2:
+        raise DataError(f"{name} has {columns.rows} data row{'s' if columns.rows != 1 else ''}; "
+                        f"at least 2 are needed")
+    converting = Stage(progress, 0.95, 1.0)
+    converting.advance(0, 1, f"Converting {name}")
+    x = columns.features()
+    converting.advance(1, 2, f"Converting {name}")
+    task, y, classes = columns.target()
     converting.advance(1, 1, f"Read {name}")
     if task == "regression":
-        return RawData(x, y, task, inputs, target_names=(col,))
-    return RawData(x, y, task, inputs, class_names=classes)
+        return RawData(x, y, task, columns.inputs, target_names=(col,))
+    return RawData(x, y, task, columns.inputs, class_names=classes)
 
 
 def csv_columns(path: str | Path, base_dir: str | Path | None = None) -> list[str]:
