@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from playground.data.plane import Plane
-from playground.engine.trainer import Trainer
+from playground.engine import sample_predictions
+from playground.engine.trainer import Evaluation, Trainer
 
 #: The unit grids' budget per snapshot (``unit_resolution``): values held, r^2 x (features +
 #: the modules' widths), 4 MB of float32; and multiply-adds, r^2 x those of one row.
@@ -35,6 +36,10 @@ class Snapshot:
     same bounds as float32 copies: ``unit_axes`` (us, vs), ``unit_inputs`` (r, r, n_features)
     and ``units``, one (r, r, width) per module in ``model.module_kinds`` order, at the
     resolution ``Session.unit_grid_size()`` picks (r may be below the decision grid's).
+    ``grads`` is ``Trainer.gradients()``: the last batch step's gradient keyed like
+    ``weights`` (None before a step and for a perceptron). ``evaluation`` is filled only in
+    the first snapshot after a weight was set by hand (``Trainer.set_value``): the edited
+    model's train and test loss and accuracy now, without a training step.
     """
 
     epoch: int
@@ -55,10 +60,17 @@ class Snapshot:
     #: the ``Trainer.run_id`` it shows: a snapshot still in flight from a run just replaced
     #: is recognised and dropped, not drawn over the new run's data
     run_id: int = 0
+    #: the run's ``train.epochs`` now (a live setting): where Play stops
+    total_epochs: int = 0
+    #: image-shaped data, refreshed with the grid: (rows of the split shown, predicted
+    #: classes) for the sample gallery (``engine.sample_predictions``)
+    gallery: tuple[np.ndarray, np.ndarray] | None = None
     plane: Plane | None = None
     units: tuple[np.ndarray, ...] | None = None
     unit_inputs: np.ndarray | None = None
     unit_axes: tuple[np.ndarray, np.ndarray] | None = None
+    grads: dict[str, np.ndarray] | None = None
+    evaluation: Evaluation | None = None
 
     def last(self, key: str) -> float | None:
         """The latest finite value of a curve, or None."""
@@ -96,7 +108,7 @@ class Session:
     def __init__(self, trainer: Trainer, grid_resolution: int = 96) -> None:
         self.trainer = trainer
         self.grid_resolution = grid_resolution
-        self._plane: Plane | tuple[int, int] = (0, 1)
+        self._plane: Plane | tuple[int, int] | str = "default"
         #: the rectangle (u0, u1, v0, v1) the grid covers; None: the data's range
         self.grid_bounds: tuple[float, float, float, float] | None = None
         #: grid snapshots also carry the per-unit grids (the network diagram's heatmaps)
@@ -111,6 +123,7 @@ class Session:
         self._rate_since = time.perf_counter()
         self.steps_per_second = 0.0
         self._forgiven_epoch = -1
+        self._edits = trainer.edits  # hand edits (Trainer.set_value) already evaluated
         self.checkpoint(trainer.state_dict())
 
     @property
@@ -119,7 +132,7 @@ class Session:
         None while a PCA plane is set. Setting a pair sets their axis plane."""
         if isinstance(self._plane, tuple):
             return self._plane
-        return self._plane.inputs
+        return self.grid_plane.inputs
 
     @grid_inputs.setter
     def grid_inputs(self, pair: tuple[int, int]) -> None:
@@ -132,8 +145,10 @@ class Session:
         return self.trainer.plane(self._plane)
 
     @grid_plane.setter
-    def grid_plane(self, plane: Plane) -> None:
-        self._plane = self.trainer.plane(plane)
+    def grid_plane(self, plane: Plane | tuple[int, int] | str) -> None:
+        """A Plane, a pair of raw inputs, or a name ``Trainer.plane`` knows ("default",
+        "pca", "informative"), resolved when the next grid is made."""
+        self._plane = plane if isinstance(plane, str) else self.trainer.plane(plane)
 
     def unit_grid_size(self) -> int:
         """The unit grids' resolution: ``unit_grid_resolution``, else ``unit_resolution``'s
@@ -200,7 +215,7 @@ class Session:
     def snapshot(self, with_grid: bool = False) -> Snapshot:
         t = self.trainer
         curves = self._update_curves()
-        grid = confusion = predictions = plane = None
+        grid = confusion = predictions = plane = gallery = None
         units = {}
         if with_grid:
             plane = self.grid_plane
@@ -209,15 +224,21 @@ class Session:
                 units = self._unit_grids(plane)
             confusion = self.confusion()
             predictions = self.predictions()
+            gallery = sample_predictions.gallery(t)
         weights = t.state_dict()
         diverged = ((t.diverged and t.epoch != self._forgiven_epoch)
                     or not all(np.isfinite(w).all() for w in weights.values()))
+        evaluation = None
+        if t.edits != self._edits:   # weights set by hand: their losses now, not at epoch end
+            self._edits = t.edits
+            evaluation = t.evaluate()
         return Snapshot(epoch=t.epoch, steps=t.steps, lr=t.lr,
                         steps_per_second=self.steps_per_second, curves=curves,
                         weights=weights, grid=grid, converged_epoch=t.converged_epoch,
                         last_mistake=t.last_mistake, diverged=diverged,
                         confusion=confusion, predictions=predictions, run_id=t.run_id,
-                        plane=plane, **units)
+                        total_epochs=t.config.train.epochs, gallery=gallery,
+                        plane=plane, grads=t.gradients(), evaluation=evaluation, **units)
 
     def _unit_grids(self, plane: Plane) -> dict:
         """Snapshot fields of ``Trainer.unit_grids`` over the decision grid's bounds. Its

@@ -34,7 +34,7 @@ from playground.engine.network import Network
 from playground.engine.optimizers import Optimizer
 from playground.engine.perceptron import Perceptron
 from playground.engine.schedulers import Scheduler
-from playground.errors import ConfigError
+from playground.errors import ConfigError, PlaygroundError
 
 #: Inside the fused kernel, a dense layer's product over a batch of at least this many
 #: multiply-adds (rows x inputs x outputs) goes through BLAS; smaller ones run as plain loops,
@@ -45,6 +45,8 @@ BACKENDS = ("auto", "loops", "blas", "numpy")
 LIVE_FIXED = ("loss", "batch_size", "shuffle", "dtype")
 _NO_UNIFORMS = np.zeros(0)
 _RUN_IDS = itertools.count(1)
+#: The planes ``Trainer.plane`` knows by name.
+PLANE_NAMES = ("default", "pca", "informative")
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,11 @@ class Trainer:
         self._epoch_mistakes = 0
         self._planes: dict[tuple[int, int], Plane] = {}   # axis planes by input pair
         self._extents: dict[Plane, tuple[float, float, float, float]] = {}
+        #: how many times ``set_value`` changed a weight by hand (a snapshot session sees
+        #: the count move and evaluates the edited model at once)
+        self.edits = 0
+        #: the gradient buffer holds the last batch step's gradient (not a loaded model's)
+        self._has_grads = False
 
     # --- set-up checks ----------------------------------------------------------------------
 
@@ -226,6 +233,55 @@ class Trainer:
         from playground.io.weights import check_state_dict
         check_state_dict(self.state_spec(), state)
         self.model.load_state_dict(state)
+        self._has_grads = False  # the last step's gradient was of other weights
+
+    def set_value(self, key: str, index: tuple[int, ...], value: float) -> float:
+        """Set one entry of a float tensor by hand (the network diagram's editor), in place:
+        ``state_dict()[key][index] = value`` cast to the run's dtype. Returns the old value.
+        PlaygroundError, and nothing changes, for an unknown key, an index outside the
+        tensor's shape, an integer tensor or a value that is not a finite number. No training
+        step is taken; the optimizer's state stays as it is."""
+        spec = self.state_spec()
+        if key not in spec:
+            names = list(spec)
+            raise PlaygroundError(f"no tensor named {key!r} in this model; it has "
+                                  f"{', '.join(names[:8])}{', ...' if len(names) > 8 else ''}")
+        shape, kind = spec[key]
+        if kind != "float":
+            raise PlaygroundError(f"{key} is a counter, not a parameter, and cannot be edited")
+        index = tuple(int(i) for i in np.atleast_1d(index)) if shape else ()
+        if len(index) != len(shape) or not all(0 <= i < n for i, n in zip(index, shape)):
+            raise PlaygroundError(f"index {list(index)} is outside {key} of shape "
+                                  f"{list(shape)}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise PlaygroundError(f"{key}{list(index)} must be a number, got "
+                                  f"{value!r:.40}") from None
+        with np.errstate(over="ignore"):
+            cast = self.dtype.type(number)
+        if not (math.isfinite(number) and np.isfinite(cast)):
+            raise PlaygroundError(f"{key}{list(index)} must be a finite number, got {number} "
+                                  f"(as {self.dtype.name}: {float(cast)})")
+        module_index, name = key.split(".", 1)
+        modules = getattr(self.model, "modules", [self.model])  # a perceptron is its module
+        tensor = getattr(modules[int(module_index)], name)
+        old = float(tensor[index])
+        tensor[index] = cast
+        self.edits += 1
+        return old
+
+    def gradients(self) -> dict[str, np.ndarray] | None:
+        """A copy of the last batch step's gradient, keyed and shaped as ``state_dict()``'s
+        trainable tensors (after L1/L2 and clipping: what the optimizer was handed); None
+        before the first step, after weights were loaded, and for a perceptron (its rule
+        has no gradient). One copy of the flat buffer; the entries are views into it."""
+        net = self.model
+        if not self._has_grads or not hasattr(net, "grads"):
+            return None
+        flat = net.grads.copy()
+        spec = net.state_spec()
+        return {key: flat[sl].reshape(spec[key][0]) for key, sl in net.param_slices.items()}
 
     # --- run state (workspaces) -------------------------------------------------------------
 
@@ -321,6 +377,7 @@ class Trainer:
                 self.last_mistake = int(self._order[last])
             return float(count)
         self.steps += n_batches
+        self._has_grads = True
         if self.backend == "fused":
             return self._train_fused(start, stop, n_batches)
         loss = math.nan
@@ -420,9 +477,23 @@ class Trainer:
         an MLP's last entry is ``logits(x)``; a perceptron gives [weighted sums, steps]."""
         return self.model.layer_outputs(np.ascontiguousarray(x, dtype=self.dtype))
 
-    def plane(self, plane: Plane | tuple[int, int] = (0, 1)) -> Plane:
+    def plane(self, plane: Plane | tuple[int, int] | str = (0, 1)) -> Plane:
         """``plane`` itself, or the axis plane of raw inputs (i, j) (the others at their
-        training mean); ValueError for a plane of another input count."""
+        training mean), or by name: "pca" (the training data's first two principal
+        components), "informative" (the axis plane of the two most informative inputs),
+        "default" (the PCA plane of a table, the (x1, x2) plane of 2-D data); ValueError for
+        a plane of another input count or an unknown name."""
+        if isinstance(plane, str):
+            if plane not in PLANE_NAMES:
+                raise ValueError(f"unknown plane {plane!r}; one of {', '.join(PLANE_NAMES)}")
+            if plane == "default":
+                plane = "pca" if len(self.dataset.input_names) > 2 else (0, 1)
+            if plane == "informative":
+                plane = planes.informative_pair(self.dataset)
+            elif plane == "pca":
+                if plane not in self._planes:
+                    self._remember(self._planes, plane, planes.pca_plane(self.dataset))
+                return self._planes[plane]
         if isinstance(plane, Plane):
             if plane.n_inputs != len(self.dataset.input_names):
                 raise ValueError(f"the plane spans {plane.n_inputs} raw inputs; the data has "

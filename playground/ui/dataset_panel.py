@@ -21,7 +21,7 @@ from playground.ui.widgets import ErrorLabel, heading
 #: TensorFlow Playground's colours: class 0 / negative orange, class 1 / positive blue.
 ORANGE = QColor("#f59322")
 BLUE = QColor("#0877bd")
-THUMB = 44
+THUMB = 48
 _THUMB_SEED = 7
 _THUMB_POINTS = 200
 _NO_SET = "—"
@@ -93,7 +93,9 @@ class DatasetPanel(QWidget):
             button.setIcon(QIcon(render_thumbnail(name)))
             button.setIconSize(QSize(THUMB, THUMB))
             button.setText(name)
-            button.setToolButtonStyle(Qt.ToolButtonTextUnderIcon)
+            # pictures only, as TensorFlow Playground's: four fit across a narrow panel;
+            # the name is in the tooltip and the accessible name
+            button.setToolButtonStyle(Qt.ToolButtonIconOnly)
             button.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
             button.setStyleSheet(_TOGGLE_STYLE)
             kind = generator_task(name)
@@ -110,6 +112,7 @@ class DatasetPanel(QWidget):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)  # a wide field goes under its label
         self.form = form
         self.table_combo = QComboBox()
         self.table_combo.addItem(_NO_SET)
@@ -208,6 +211,12 @@ class DatasetPanel(QWidget):
         seed_row.addWidget(self.regenerate_button)
         form.addRow("Seed:", seed_row)
         outer.addLayout(form)
+
+        for field in (self.table_combo, self.target_combo, self.samples_spin, self.noise_spin,
+                      self.test_spin, self.seed_spin):
+            field.setMinimumWidth(72)  # not the width of their largest value: panels narrow
+        self.table_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.target_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
 
         self.error_label = ErrorLabel("Data error")
         outer.addWidget(self.error_label)

@@ -46,6 +46,8 @@ class LossPlot(QWidget):
         self.acc_plot = self.acc_widget.getPlotItem()
         self.acc_plot.setLabel("left", "accuracy")
         self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
+        # three ticks: they stay apart however short the plot gets
+        self.acc_plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
         self.acc_plot.setXLink(self.plot)
         self.acc_train_curve = ps.live_curve(self.acc_plot, ps.TRAIN_COLOR, name="train")
         self.acc_test_curve = ps.live_curve(self.acc_plot, ps.TEST_COLOR, dashed=True,

@@ -51,7 +51,7 @@ from playground.ui.workspace_files import WorkspaceFiles, workspace_filter
 
 MAX_RECENT = 8
 #: Docked panels never ask for more width than this (they scroll instead).
-PANEL_MIN_WIDTH = 280
+PANEL_MIN_WIDTH = 300
 TITLE = "Neural network playground"
 KEEP_SAMPLES = 3
 SHORTCUTS = (("Space", "Play / pause"), ("Right", "Step one batch"),
@@ -151,10 +151,10 @@ class MainWindow(QMainWindow):
         self.center_tabs.addTab(self.code_view, "Code")
         self.output_tabs = QTabWidget()
         self.output_tabs.setAccessibleName("Curves and outputs")
-        self._output_pages = [(self.loss_plot, "Loss and accuracy"),
+        self._output_pages = [(self.loss_plot, "Curves"),
                               (self.lr_plot, "Learning rate"),
                               (self.confusion_view, "Confusion"),
-                              (self.prediction_plot, "Predicted vs true")]
+                              (self.prediction_plot, "Predictions")]
         if self.gallery is not None:
             self._output_pages.append((self.gallery, "Samples"))
         for page, title in self._output_pages:
@@ -443,6 +443,9 @@ class MainWindow(QMainWindow):
     def _playing_changed(self, playing: bool) -> None:
         self._playing = playing
         self.play_action.setText("Pause" if playing else "Play")
+        for view in self.views:
+            if hasattr(view, "set_playing"):  # a view that edits the model only while paused
+                view.set_playing(playing)
 
     def _show_snapshot(self, snap: Snapshot) -> None:
         if snap.run_id != self.trainer.run_id:
@@ -470,6 +473,12 @@ class MainWindow(QMainWindow):
         if accuracy is not None:
             parts.append(f"accuracy {100 * accuracy:.1f}%")
         parts.append(f"learning rate {snap.lr:.4g}")
+        evaluation = getattr(snap, "evaluation", None)
+        if evaluation is not None:  # the weights were edited by hand: the losses now
+            now = [f"train loss now {evaluation.train_loss:.4g}"]
+            if evaluation.test_loss is not None:
+                now.append(f"test loss now {evaluation.test_loss:.4g}")
+            parts = [", ".join(now) + " (edited by hand)"] + parts
         if snap.converged_epoch is not None:
             parts.append(f"perceptron converged at epoch {snap.converged_epoch}")
         self.status.setText("   ·   ".join(parts))
@@ -788,7 +797,28 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window_state")
         if state is not None:
             self.restoreState(state)
+        self._laid_out = state is not None
         self.setAcceptDrops(True)
+
+    def lay_out(self) -> None:
+        """The first layout for this window size: the panels as wide as they need (about a
+        quarter, at most 330 px), the network and the output sharing the rest, the regions
+        square over the curves."""
+        w, h = self.width(), self.height()
+        panels = max(PANEL_MIN_WIDTH, min(330, w // 4))
+        self.resizeDocks([self.docks["data"]], [panels], Qt.Horizontal)
+        rest = max(w - panels, 400)
+        output = max(min(int(rest * 0.47), h - 200), 300)
+        self.main_split.setSizes([rest - output, output])
+        regions = min(output + 60, int((h - 120) * 0.58))
+        self.output_split.setSizes([regions, max(h - 120 - regions, 150)])
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if not self._laid_out:  # the size is final now: lay out for it once
+            self._laid_out = True
+            if self.settings.value("window_state") is None:
+                self.lay_out()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         if any(u.toLocalFile().lower().endswith((".csv", ".json", EXTENSION))

@@ -1,0 +1,72 @@
+"""The rebuilt window: left to right, sized to the screen, and no data set forces it wider.
+
+At 1024x700 every source must fit (before, a table forced a minimum width of 1,186-1,259
+px); the regions plot stays square and framed by the data; the first window takes most of
+the screen it opens on.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSize  # noqa: E402
+from ui_helpers import errors, finished, make_window, opened, settings, snapshot_after  # noqa: E402, F401
+
+from playground.ui.main_window import first_size  # noqa: E402
+
+SOURCES = ["circle", "spiral", "iris", "wine", "breast_cancer", "digits", "diabetes"]
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_no_data_set_forces_the_window_wider_than_1024x700(qtbot, make_window, tmp_path,
+                                                           source):
+    w = make_window(size=(1024, 700))
+    cfg = json.loads(w.model.config.to_json())
+    cfg["data"] = {"source": source}
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(cfg))
+    assert opened(qtbot, w, path)
+    snapshot_after(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
+    qtbot.wait(50)
+    hint = w.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 700, (hint.width(), hint.height())
+    assert (w.width(), w.height()) == (1024, 700)
+
+
+def test_a_csv_with_long_column_names_fits(qtbot, make_window, tmp_path, errors):
+    w = make_window(size=(1024, 700))
+    names = [f"a_rather_long_measurement_name_{i}_in_millimetres" for i in range(6)]
+    csv = tmp_path / "long.csv"
+    csv.write_text(",".join(names) + ",label\n" + "".join(
+        ",".join(str((i * (j + 3)) % 17) for j in range(6)) + f",{i % 3}\n" for i in range(60)))
+    assert finished(qtbot, lambda done: w.open_csv(str(csv), on_done=done)), errors
+    qtbot.wait(50)
+    assert w.minimumSizeHint().width() <= 1024 and w.width() == 1024
+
+
+def test_the_regions_plot_is_square_and_framed_by_the_data(qtbot, make_window):
+    w = make_window({"data": {"source": "spiral", "noise": 0.0},
+                     "model": {"type": "mlp", "layers": [{"type": "dense", "units": 4}]}},
+                    size=(1400, 900))
+    snapshot_after(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
+    qtbot.wait(150)
+    plot = w.decision_plot.widget
+    assert abs(plot.width() - plot.height()) <= 2
+    (x0, x1), (y0, y1) = w.decision_plot.plot.getViewBox().viewRange()
+    raw = w.trainer.dataset.raw_train
+    # the view is the data's range plus a small margin: no half of it empty extrapolation
+    span = max(raw[:, 0].max() - raw[:, 0].min(), raw[:, 1].max() - raw[:, 1].min())
+    assert (x1 - x0) < 1.25 * span and (y1 - y0) < 1.25 * span
+    assert x0 <= raw[:, 0].min() and x1 >= raw[:, 0].max()
+
+
+@pytest.mark.parametrize("screen, expected", [
+    ((1600, 1000), (1440, 900)), ((1920, 1080), (1728, 972)), ((3840, 2160), (1920, 1080)),
+    ((1024, 700), (1024, 700)), ((900, 600), (900, 600))])
+def test_the_first_window_takes_most_of_its_screen(screen, expected):
+    size = first_size(QSize(*screen))
+    assert (size.width(), size.height()) == expected
