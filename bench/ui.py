@@ -213,9 +213,9 @@ def big(app, seconds: float) -> dict:
     drawn = []
     w.controller.snapshot_ready.connect(
         lambda s: drawn.append((time.perf_counter(), s.run_id)))
+    old = w.trainer.run_id
     t0 = time.perf_counter()
     error = w.model.update_model(layers=(DenseLayer(256, "relu"), DenseLayer(128, "relu")))
-    old = w.trainer.run_id
     if error or w.trainer.run_id == old:
         raise SystemExit(f"the structure change was refused: {error}")
     run = w.trainer.run_id

@@ -61,6 +61,13 @@ def drive(found: dict) -> None:
         x, _y = window.loss_plot.train_curve.getData()
         found["curve_points"] = 0 if x is None else len(x)
         found["regions"] = window.decision_plot.image.image is not None
+        # the views a new user looks for, found by their accessible names
+        from PySide6.QtWidgets import QWidget
+        names = {w.accessibleName() for w in window.findChildren(QWidget)}
+        found["views"] = sorted(names & {"Network diagram", "Decision regions", "Loss curves"})
+        diagram = next(w for w in window.findChildren(QWidget)
+                       if w.accessibleName() == "Network diagram")
+        found["diagram_units"] = len(diagram.items_of("unit"))
         found["status"] = window.status.text()
         found["engine_ready"] = wait_until(lambda: window.engine_ready_state, 120)
         if len(sys.argv) > 1:

@@ -35,6 +35,8 @@ def test_launch_step_and_play_through_run_app(tmp_path):
     assert found["stepped"] and found["playing"] and found["engine_ready"]
     assert found["epoch"] > 20, found
     assert found["curve_points"] > 10 and found["regions"]
+    assert found["views"] == ["Decision regions", "Loss curves", "Network diagram"], found
+    assert found["diagram_units"] >= 6  # TF Playground's opening network: 4 + 2 units, 1 out
     assert "train loss" in found["status"] and "accuracy" in found["status"]
     assert found["max_gap"] < 1.0, f"the window froze for {found['max_gap']:.2f} s"
     assert (tmp_path / "shot.png").stat().st_size > 10_000

@@ -11,9 +11,10 @@ Scales (TensorFlow Playground's): a weight's colour runs orange (-1) -> grey (0)
 clamped, in ``SHADES`` steps; its width is linear in |w| from [0, 5] to [1, 10] px, clamped.
 A node picture uses the same colours with symmetric levels [-L, L], one L per column so that
 its nodes compare with each other:
-- a column that shows an activation's output: L = max(1, max |value| over the module's whole
-  output), so bounded activations (tanh, sigmoid) keep the fixed [-1, 1] and never flicker,
-  and unbounded ones (ReLU, GELU, ...) widen to their largest value once it passes 1;
+- a column that shows a bounded activation's output (tanh, sigmoid): L = max(1, max |value|
+  over the module's whole output), the fixed [-1, 1], so it never flickers; an unbounded
+  one (ReLU, GELU, ...): L = max |value| over the column, so a layer whose units all stay
+  below 1 still shows its pictures in full contrast;
 - a column that shows a Linear's output z (dense units without an activation, and the output
   column, whose activation the loss applies): L = max |z|, as z has no natural scale and
   its sign is what decides (the decision boundary of a sigmoid, softmax or step output);
@@ -309,6 +310,10 @@ def width_of(values: np.ndarray) -> np.ndarray:
 def width_index(values: np.ndarray) -> np.ndarray:
     """``width_of`` in steps of 1 / WIDTH_STEPS px, as integers."""
     return np.rint(width_of(values) * WIDTH_STEPS).astype(np.int64)
+
+
+#: Activations whose output stays within [-1, 1].
+BOUNDED = frozenset({"tanh", "sigmoid"})
 
 
 def level(array: np.ndarray, floor: float = 1.0) -> float:

@@ -387,12 +387,14 @@ class DiagramScene(QGraphicsScene):
             if arr is None or arr.shape[-1] != col.width:
                 continue
             grids = arr[..., view.shown]
-            # the levels of diagram_layout's docstring: per input feature; a Linear's z by
-            # its own range; an activation's output at least [-1, 1]
+            # the levels of diagram_layout's docstring: per input feature; a Linear's z and
+            # an unbounded activation's output by their own range; tanh's and sigmoid's
+            # output on the fixed [-1, 1]
             if col.kind == "input":
                 view.level = dl.feature_levels(grids)
             else:
-                view.level = dl.level(arr, 0.0 if col.picture == col.linear else 1.0)
+                bounded = col.picture != col.linear and col.activation in dl.BOUNDED
+                view.level = dl.level(arr, 1.0 if bounded else 0.0)
             rgba = np.ascontiguousarray(np.moveaxis(dl.heat_rgba(grids, view.level, self.lut),
                                                     2, 0))     # (k, side, side, 4)
             for node, pixels in zip(view.nodes, rgba):
