@@ -52,6 +52,14 @@ class Perceptron:
             init_weight(init, rng, self.n_units, n_inputs), dtype=self.dtype)
         self.bias = np.zeros(self.n_units, self.dtype)
 
+    #: no optimizer state: Rosenblatt's rule is the whole update (``Network.n_params`` twin)
+    n_params = 0
+
+    @property
+    def modules(self) -> list:
+        """The modules with state, as ``Network.modules``: the perceptron is its one unit."""
+        return [self]
+
     @property
     def n_outputs(self) -> int:
         """The output width, as ``Network.n_outputs``: one unit, or one per class."""

@@ -99,7 +99,7 @@ class Trainer:
                                  streams["init"])
         self.backend = self._choose_backend(backend)
         self.optimizer = Optimizer(train.optimizer.name, dict(train.optimizer.options),
-                                   getattr(self.model, "n_params", 0), self.dtype)
+                                   self.model.n_params, self.dtype)
         self.lr = float(train.optimizer.lr)
         self.scheduler = Scheduler(train.schedule.name, dict(train.schedule.options), self.lr,
                                    train.epochs)
@@ -208,7 +208,7 @@ class Trainer:
         if train.optimizer != old.optimizer:
             if train.optimizer.name != old.optimizer.name:
                 self.optimizer = Optimizer(train.optimizer.name, dict(train.optimizer.options),
-                                           getattr(self.model, "n_params", 0), self.dtype)
+                                           self.model.n_params, self.dtype)
                 self.optimizer.steps = 0
             else:
                 self.optimizer.options = dict(train.optimizer.options)
@@ -264,7 +264,7 @@ class Trainer:
             raise PlaygroundError(f"{key}{list(index)} must be a finite number, got {number} "
                                   f"(as {self.dtype.name}: {float(cast)})")
         module_index, name = key.split(".", 1)
-        modules = getattr(self.model, "modules", [self.model])  # a perceptron is its module
+        modules = self.model.modules
         tensor = getattr(modules[int(module_index)], name)
         old = float(tensor[index])
         tensor[index] = cast

@@ -473,7 +473,7 @@ class MainWindow(QMainWindow):
         if accuracy is not None:
             parts.append(f"accuracy {100 * accuracy:.1f}%")
         parts.append(f"learning rate {snap.lr:.4g}")
-        evaluation = getattr(snap, "evaluation", None)
+        evaluation = snap.evaluation
         if evaluation is not None:  # the weights were edited by hand: the losses now
             now = [f"train loss now {evaluation.train_loss:.4g}"]
             if evaluation.test_loss is not None:
