@@ -70,3 +70,18 @@ def test_the_regions_plot_is_square_and_framed_by_the_data(qtbot, make_window):
 def test_the_first_window_takes_most_of_its_screen(screen, expected):
     size = first_size(QSize(*screen))
     assert (size.width(), size.height()) == expected
+
+
+def test_the_code_tab_shows_a_whole_line_and_gives_the_width_back(qtbot, make_window):
+    w = make_window(size=(1400, 900))
+    qtbot.wait(50)
+    before = w.main_split.sizes()
+    w.center_tabs.setCurrentWidget(w.code_view)
+    qtbot.wait(50)
+    editor = w.code_view.editors["PyTorch"]
+    longest = max(len(line) for line in editor.toPlainText().splitlines())
+    shown = editor.viewport().width() // editor.fontMetrics().horizontalAdvance("M")
+    assert shown >= longest, (shown, longest)
+    w.center_tabs.setCurrentIndex(0)
+    qtbot.wait(50)
+    assert w.main_split.sizes() == before

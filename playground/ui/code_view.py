@@ -83,6 +83,13 @@ class CodeView(QWidget):
         self.note.setText(f"{_count(n_features, 'input')}, {_count(n_outputs, 'output')}, "
                           f"loss {loss}")
 
+    def full_line_width(self) -> int:
+        """Pixels the editor needs to show its longest line whole (plus its frame and a
+        scroll bar)."""
+        editor = self.editors[self.tabs.tabText(self.tabs.currentIndex())]
+        longest = max((len(line) for line in editor.toPlainText().splitlines()), default=0)
+        return editor.fontMetrics().horizontalAdvance("M") * (longest + 2) + 40
+
     def text(self) -> str:
         return self.editors[self.tabs.tabText(self.tabs.currentIndex())].toPlainText()
 

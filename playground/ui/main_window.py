@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 4)
         self.main_split = split
+        self._sizes_before_code = None
         self.setCentralWidget(split)
         self.dataset_panel = DatasetPanel(self.model)
         self.layer_panel = LayerBuilderPanel(self.model)
@@ -318,6 +319,7 @@ class MainWindow(QMainWindow):
         self.decision_plot.view_changed.connect(self.controller.set_grid_bounds)
         if self.diagram is not None:
             self.diagram.unit_hovered.connect(self._unit_hovered)
+        self.center_tabs.currentChanged.connect(self._center_tab_changed)
         self.speed_combo.currentIndexChanged.connect(
             lambda _index: self.controller.set_speed(self.speed_combo.currentData()))
         self.controller.set_speed(self.speed_combo.currentData())
@@ -390,6 +392,20 @@ class MainWindow(QMainWindow):
         self.step_batch_action.setToolTip(
             "Train on one sample: one update of Rosenblatt's rule (Right)" if sample
             else "Train one batch (Right)")
+
+    def _center_tab_changed(self, _index: int) -> None:
+        """The Code tab widens the centre until a whole line of code shows (the output
+        narrows, down to a strip); back on the network, the widths are as they were."""
+        sizes = self.main_split.sizes()
+        if self.center_tabs.currentWidget() is self.code_view:
+            need = self.code_view.full_line_width()
+            if sizes[0] < need:
+                self._sizes_before_code = sizes
+                total = sum(sizes)
+                self.main_split.setSizes([min(need, total - 240), max(total - need, 240)])
+        elif self._sizes_before_code:
+            self.main_split.setSizes(self._sizes_before_code)
+            self._sizes_before_code = None
 
     def _edit_weight(self, key: str, index: tuple, value: float, on_done) -> None:
         """Set one parameter of the running model (the diagram, while paused); the worker
