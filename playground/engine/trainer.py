@@ -186,6 +186,12 @@ class Trainer:
     LIVE_KEYS = ("optimizer", "regularization", "clip", "schedule", "epochs")
 
     @property
+    def can_converge(self) -> bool:
+        """Whether training can end by itself before ``train.epochs``: a perceptron stops
+        changing after an epoch without a mistake (``converged_epoch``)."""
+        return self.perceptron
+
+    @property
     def output_units(self) -> int:
         """The output layer's width (a perceptron's units: one, or one per class)."""
         return self.model.n_outputs

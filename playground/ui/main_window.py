@@ -402,7 +402,9 @@ class MainWindow(QMainWindow):
             if sizes[0] < need:
                 self._sizes_before_code = sizes
                 total = sum(sizes)
-                self.main_split.setSizes([min(need, total - 240), max(total - need, 240)])
+                least = max(self.output_split.minimumSizeHint().width(), 240)
+                code = max(min(need, total - least), sizes[0])
+                self.main_split.setSizes([code, total - code])
         elif self._sizes_before_code:
             self.main_split.setSizes(self._sizes_before_code)
             self._sizes_before_code = None

@@ -173,7 +173,7 @@ class TrainingWorker(QObject):
         t = self._session.trainer
         epochs = t.config.train.epochs
         left = t.steps_until(epochs) if epochs > 0 else None
-        if t.perceptron:  # an epoch at a time, so play stops at the epoch that converges
+        if t.can_converge:  # an epoch at a time, so play stops at the epoch that converges
             left = t.steps_until(t.epoch + 1) if left is None else min(
                 left, t.steps_until(t.epoch + 1))
         if self._speed <= 0:
