@@ -242,17 +242,22 @@ class Monkey:
 
     # --- what must hold after every action ------------------------------------------------------
 
+    def start(self) -> None:
+        """The clock for the next action starts now: what the checks themselves cost on the
+        UI thread (building panels to compare) is never counted as the app's stall."""
+        self.gaps = [0.0]
+        self._last = time.monotonic()
+
     def check(self, start_rss: float) -> None:
         w, qtbot = self.w, self.qtbot
         qtbot.wait(5)  # let queued commands reach the worker
         qtbot.waitUntil(lambda: w.controller._worker._session.trainer is w.trainer, timeout=5000)
         qtbot.waitUntil(lambda: w.trainer.config == w.model.config, timeout=5000)
+        stall = max(self.gaps + [time.monotonic() - self._last])
+        assert stall < MAX_STALL, f"the UI thread stalled {stall * 1000:.0f} ms"
         assert panels_state(w) == fresh_panels_state(w)
         state = app_state(w)
         assert state["worker"] is state["trainer"]
-        stall = max(self.gaps)
-        self.gaps = [0.0]
-        assert stall < MAX_STALL, f"the UI thread stalled {stall * 1000:.0f} ms"
         assert rss_mb() - start_rss < MAX_RSS_GROWTH_MB
 
 
@@ -284,6 +289,7 @@ def run_sequence(qtbot, monkeypatch, tmp_path, files, actions) -> None:
     try:
         with qtbot.capture_exceptions() as raised:
             for action in actions:
+                monkey.start()
                 monkey.act(action)
                 assert not raised, f"{action}: {raised[0][1]!r}"
                 monkey.check(start)
@@ -319,5 +325,8 @@ def test_monkey(qtbot, monkeypatch, tmp_path, files):
         if time.monotonic() > deadline:
             return  # out of time: the remaining examples pass at once
         run_sequence(qtbot, monkeypatch, tmp_path, files, actions)
+        ran.append(len(actions))
 
+    ran: list[int] = []
     monkey()
+    print(f"monkey: {len(ran)} sequences, {sum(ran)} actions, every invariant held")
