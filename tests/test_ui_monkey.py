@@ -318,7 +318,7 @@ def test_monkey(qtbot, monkeypatch, tmp_path, files):
     deadline = time.monotonic() + SECONDS
 
     @seed(SEED)
-    @settings(max_examples=10_000, deadline=None, database=None, print_blob=True,
+    @settings(max_examples=500, deadline=None, database=None, print_blob=True,
               suppress_health_check=list(HealthCheck))
     @given(st.lists(ACTIONS, min_size=1, max_size=12))
     def monkey(actions):
