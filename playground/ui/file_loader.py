@@ -115,10 +115,11 @@ class FileLoader(QObject):
         self._poll.start()
 
     def _update_dialog(self) -> None:
-        if self._dialog is None or self._progress is None:
+        progress = self._progress  # setValue may run the event loop, which may end the load
+        if self._dialog is None or progress is None:
             return
-        self._dialog.setValue(round(self._progress.fraction * _STEPS))
-        text = self._progress.text
+        self._dialog.setValue(round(progress.fraction * _STEPS))
+        text = progress.text
         self._dialog.setLabelText(f"Opening {self._title}..." + (f"\n{text}" if text else ""))
 
     @property
