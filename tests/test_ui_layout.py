@@ -85,3 +85,21 @@ def test_the_code_tab_shows_a_whole_line_and_gives_the_width_back(qtbot, make_wi
     w.center_tabs.setCurrentIndex(0)
     qtbot.wait(50)
     assert w.main_split.sizes() == before
+
+
+def test_space_toggles_a_focused_checkbox_instead_of_playing(qtbot, make_window):
+    from PySide6.QtCore import Qt
+    w = make_window(size=(1400, 900))
+    w.activateWindow()
+    box = w.dataset_panel.standardize_check
+    box.setFocus()
+    qtbot.waitUntil(lambda: box.hasFocus(), timeout=2000)
+    was = box.isChecked()
+    qtbot.keyClick(box, Qt.Key_Space)
+    qtbot.wait(100)
+    assert box.isChecked() != was and not w._playing
+    # with nothing that takes it focused, Space plays
+    w.decision_plot.widget.setFocus()
+    qtbot.keyClick(w.decision_plot.widget, Qt.Key_Space)
+    qtbot.waitUntil(lambda: w._playing, timeout=5000)
+    w.toggle_play()

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox,
-    QProgressBar, QScrollArea, QSplitter, QTabWidget, QToolBar, QWidget,
+    QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QComboBox,
+    QDockWidget, QFileDialog, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
+    QPlainTextEdit, QProgressBar, QScrollArea, QSplitter, QTabWidget, QToolBar, QWidget,
 )
 
 from playground import __version__
@@ -50,6 +51,10 @@ from playground.ui.worker import TrainingController
 from playground.ui.workspace_files import WorkspaceFiles, workspace_filter
 
 MAX_RECENT = 8
+#: The training keys, and the focused controls that keep them for themselves.
+TRAINING_KEYS = (Qt.Key_Space, Qt.Key_Right)
+KEY_TAKERS = (QAbstractButton, QAbstractSpinBox, QLineEdit, QComboBox, QAbstractItemView,
+              QPlainTextEdit)
 #: Docked panels never ask for more width than this (they scroll instead).
 PANEL_MIN_WIDTH = 300
 TITLE = "Neural network playground"
@@ -306,6 +311,17 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts))
         help_menu.addAction(self._action("&About", self.show_about))
         self._refresh_recent()
+
+    def event(self, event) -> bool:
+        """The app-wide training keys (Space, Right, Shift+Right) yield to the control that
+        has the focus and uses them: Space toggles a focused checkbox, Right moves the cursor
+        in a focused field, instead of playing or stepping. (A shortcut override the focused
+        control ignores comes up its parents to here; accepting it gives the key back.)"""
+        if event.type() == QEvent.ShortcutOverride and event.key() in TRAINING_KEYS:
+            if isinstance(QApplication.focusWidget(), KEY_TAKERS):
+                event.accept()
+                return True
+        return super().event(event)
 
     def _connect(self) -> None:
         self.engine_ready.connect(lambda: self.set_engine_ready(True), Qt.QueuedConnection)
