@@ -103,3 +103,14 @@ def test_space_toggles_a_focused_checkbox_instead_of_playing(qtbot, make_window)
     qtbot.keyClick(w.decision_plot.widget, Qt.Key_Space)
     qtbot.waitUntil(lambda: w._playing, timeout=5000)
     w.toggle_play()
+
+
+def test_the_toolbar_holds_still_between_play_and_pause(qtbot, make_window):
+    w = make_window(size=(1400, 900))
+    from PySide6.QtWidgets import QToolButton
+    step = next(b for b in w.findChildren(QToolButton) if b.defaultAction() is w.step_batch_action)
+    x = step.x()
+    w.play_action.setText("Pause")
+    qtbot.wait(50)
+    assert step.x() == x
+    w.play_action.setText("Play")

@@ -239,6 +239,13 @@ class MainWindow(QMainWindow):
         for action in (self.reset_action, self.play_action, self.step_batch_action,
                        self.step_epoch_action):
             bar.addAction(action)
+        # as wide as its widest text, so the toolbar does not shift between Play and Pause
+        play = bar.widgetForAction(self.play_action)
+        widths = []
+        for text in ("Pause", "Play"):
+            self.play_action.setText(text)
+            widths.append(play.sizeHint().width())
+        play.setMinimumWidth(max(widths))
         bar.addSeparator()
         speed_label = QLabel(" Speed ")
         self.speed_combo = QComboBox()
@@ -471,8 +478,18 @@ class MainWindow(QMainWindow):
     def toggle_play(self) -> None:
         if self._playing:
             self.controller.pause()
-        else:
-            self.controller.play()
+            return
+        t = self.trainer
+        epochs = t.config.train.epochs
+        if t.converged_epoch is not None:
+            self.statusBar().showMessage(
+                f"The perceptron converged at epoch {t.converged_epoch}: nothing changes any "
+                "more. Reset to start again.", 8000)
+        elif 0 < epochs <= t.epoch:
+            self.statusBar().showMessage(
+                f"Finished {t.epoch:,} of {epochs:,} epochs: raise Epochs (Training) to go "
+                "on, or Reset.", 8000)
+        self.controller.play()
 
     def _playing_changed(self, playing: bool) -> None:
         self._playing = playing
@@ -503,9 +520,12 @@ class MainWindow(QMainWindow):
             value = snap.last(key)
             if value is not None:
                 parts.append(f"{name} {value:.4g}")
-        accuracy = snap.last("test_accuracy") or snap.last("train_accuracy")
-        if accuracy is not None:
-            parts.append(f"accuracy {100 * accuracy:.1f}%")
+        for key, name in (("test_accuracy", "test accuracy"),
+                          ("train_accuracy", "train accuracy")):
+            accuracy = snap.last(key)
+            if accuracy is not None:  # the test split's when there is one
+                parts.append(f"{name} {100 * accuracy:.1f}%")
+                break
         parts.append(f"learning rate {snap.lr:.4g}")
         evaluation = snap.evaluation
         if evaluation is not None:  # the weights were edited by hand: the losses now
