@@ -114,3 +114,17 @@ def test_the_toolbar_holds_still_between_play_and_pause(qtbot, make_window):
     qtbot.wait(50)
     assert step.x() == x
     w.play_action.setText("Play")
+
+
+def test_view_fit_frames_the_data_again_after_a_zoom(qtbot, make_window):
+    from ui_helpers import action
+    w = make_window({"data": {"source": "circle"},
+                     "model": {"type": "mlp", "layers": [{"type": "dense", "units": 3}]}})
+    snapshot_after(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
+    box = w.decision_plot.plot.getViewBox()
+    framed = box.viewRange()
+    box.scaleBy((0.3, 0.3))
+    assert box.viewRange()[0][1] - box.viewRange()[0][0] < 0.5 * (framed[0][1] - framed[0][0])
+    action(w, "Fit the regions to the data").trigger()
+    after = box.viewRange()
+    assert all(abs(a - b) < 1e-6 for pa, pb in zip(after, framed) for a, b in zip(pa, pb))

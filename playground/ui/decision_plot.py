@@ -169,6 +169,7 @@ class DecisionRegionPlot(QWidget):
         self.plane_combo.activated.connect(self._plane_chosen)
         self.axes_row.setVisible(False)
         self.widget.setAccessibleName("Decision regions")
+        self.widget.scene().sigMouseClicked.connect(self._double_clicked)
 
     # --- model -> view ----------------------------------------------------------------------
 
@@ -423,6 +424,15 @@ class DecisionRegionPlot(QWidget):
             self.overlay.set_view(bounds)
             # a new run's worker knows nothing of the view: tell it even if the range held
             self._view_timer.start()
+
+    def fit(self) -> None:
+        """Frame the data again (after a pan or zoom): View > Fit, or a double-click."""
+        self._update_points()
+
+    def _double_clicked(self, event) -> None:
+        if event.double():
+            event.accept()
+            self.fit()
 
     def _emit_view(self) -> None:
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()

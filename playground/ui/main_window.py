@@ -65,7 +65,9 @@ SHORTCUTS = (("Space", "Play / pause"), ("Right", "Step one batch"),
              ("Ctrl+O", "Open a config or workspace"), ("Ctrl+S", "Save the config"),
              ("Ctrl+Shift+S", "Save the config as"), ("Ctrl+Alt+S", "Save the workspace"),
              ("Ctrl+E", "Export weights"), ("Ctrl+I", "Import weights"),
-             ("Ctrl+Z", "Undo a weight edit on the diagram"), ("Ctrl+Q", "Quit"))
+             ("Ctrl+Z", "Undo a weight edit on the diagram"),
+             ("Ctrl+0", "Fit the regions to the data (or double-click them)"),
+             ("Ctrl+Q", "Quit"))
 SPEEDS = (("1 epoch/s", 1.0), ("10 epochs/s", 10.0), ("30 epochs/s", 30.0),
           ("100 epochs/s", 100.0), ("1,000 epochs/s", 1000.0), ("As fast as possible", 0.0))
 DEFAULT_SPEED = 3
@@ -305,6 +307,9 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
+        view.addAction(self._action("&Fit the regions to the data", self.decision_plot.fit,
+                                    "Ctrl+0", "Frame the data again after a pan or zoom "
+                                    "(or double-click the plot)"))
         theme_menu = view.addMenu("&Theme")
         self.theme_actions: dict[str, QAction] = {}
         group = QActionGroup(self)
