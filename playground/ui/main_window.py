@@ -228,7 +228,8 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.reset_action = self._action("Reset", self.reset, "Ctrl+R",
-                                         "Start the run again from new initial weights")
+                                         "Start the run again from its initial weights "
+                                         "(a new seed, under Data, gives new ones)")
         self.play_action = self._action("Play", self.toggle_play, "Space",
                                         "Train live / pause")
         self.step_batch_action = self._action("Step batch", self.controller.step_batch,
