@@ -287,10 +287,6 @@ class DecisionRegionPlot(QWidget):
             self.image.clear()
         self._update_points()
 
-    def set_perceptron(self, n_units: int) -> None:
-        """Perceptron mode: draw ``n_units`` decision lines and the last update's sample."""
-        self.overlay.set_run(self.dataset, n_units)
-
     def set_banner(self, text: str, tone: str = "info") -> None:
         """A sentence above the plot (perceptron progress); empty hides it."""
         color = {"good": ps.GOOD_COLOR, "bad": ps.BAD_COLOR}.get(tone, ps.FOREGROUND)
