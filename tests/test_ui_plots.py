@@ -11,11 +11,13 @@ pytest.importorskip("pytestqt")
 pg = pytest.importorskip("pyqtgraph")
 
 from PySide6.QtCore import QPointF  # noqa: E402
+from PySide6.QtGui import QColor  # noqa: E402
 
 from playground.data.dataset import Dataset  # noqa: E402
 from playground.engine.session import CURVE_KEYS, Snapshot  # noqa: E402
 from playground.ui.decision_plot import DecisionRegionPlot  # noqa: E402
 from playground.ui.loss_plot import BATCH_LABEL, TRAIN_LABEL, LossPlot  # noqa: E402
+from playground.ui import plot_style as ps  # noqa: E402
 from playground.ui.lr_plot import LearningRatePlot  # noqa: E402
 
 
@@ -280,3 +282,22 @@ def test_items_are_never_recreated(make):
                                    dec.image, dec.train_scatter, dec.test_scatter, lr.curve)]
     assert n_items == [len(loss.plot.items), len(dec.plot.items), len(lr.plot.items)]
     assert len(loss.train_curve.getData()[0]) == 100
+
+
+def _luminance(rgb) -> float:
+    """WCAG relative luminance of an sRGB colour (0-255 channels)."""
+    c = np.asarray(rgb, np.float64) / 255
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2])
+
+
+def test_a_point_keeps_its_colour_on_a_region_of_its_class(make):
+    # a confidently right point is drawn in its class colour over that class's region: the
+    # regions are light (TensorFlow Playground's alpha 160), so the two stay apart
+    w = make(DecisionRegionPlot, dataset())
+    for p, color in ((1.0, ps.BLUE), (0.0, ps.ORANGE)):
+        region = w._lut[int(round(p * 255))][:3]
+        point = QColor(color).getRgb()[:3]
+        lighter, darker = sorted((_luminance(region), _luminance(point)), reverse=True)
+        # at the old 85 % opacity: 1.27 (blue) and 1.16 (orange)
+        assert (lighter + 0.05) / (darker + 0.05) >= 1.3, (color, region, point)

@@ -34,7 +34,9 @@ PLANES = (("PCA plane", "pca"), ("Most informative inputs", "informative"),
           ("Choose two inputs", "inputs"))
 
 BINARY, MULTI, REGRESSION = "binary", "multi", "regression"
-REGION_OPACITY = 0.85
+#: TensorFlow Playground's regions: pixel alpha 160 of 255, light enough that a point keeps
+#: its own colour on a region of that colour and a misclassified one stands out
+REGION_OPACITY = 160 / 255
 #: At most this many points of each split are drawn (beyond, every k-th one).
 MAX_SHOWN_POINTS = 2500
 
@@ -122,7 +124,7 @@ class DecisionRegionPlot(QWidget):
         self.plot.addItem(self.test_scatter)
         self.test_scatter.setVisible(False)
         self._colormap = ps.diverging_colormap()
-        # the regions at 85 % over the white ground, blended here once: an opaque image
+        # the regions at 63 % over the white ground, blended here once: an opaque image
         # draws several times faster than a translucent one, thirty times a second
         lut = self._colormap.getLookupTable(0.0, 1.0, 256).astype(np.float64)
         self._lut = (REGION_OPACITY * lut + (1 - REGION_OPACITY) * 255).astype(np.uint8)
