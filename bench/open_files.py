@@ -118,25 +118,17 @@ def _lying_bomb(path: Path) -> None:
 
 
 def _measure(window, how: str, path: Path, playing: bool) -> dict:
-    from PySide6.QtCore import QCoreApplication, QTimer
+    from PySide6.QtCore import QCoreApplication
 
+    from playground.ui.stall_meter import StallMeter
     if playing and not window._playing:
         window.toggle_play()
         _pump(0.3)
-    gaps, last = [], [time.monotonic()]
-
-    def tick() -> None:
-        now = time.monotonic()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
+    meter = StallMeter()
     done = []
     _reset_peak()
     base = _status("VmRSS")
-    timer.start()
+    meter.start()
     t0 = time.monotonic()
     if how == "csv":
         window.open_csv(str(path), on_done=done.append)
@@ -148,11 +140,11 @@ def _measure(window, how: str, path: Path, playing: bool) -> dict:
         QCoreApplication.processEvents()
         time.sleep(0.001)
     seconds = time.monotonic() - t0
-    timer.stop()
+    meter.stop()
     if window._playing:
         window.toggle_play()
     _pump(0.2)
-    stall = max((g - 0.005 for g in gaps), default=0.0) * 1000
+    stall = max(meter.stalls_ms(), default=0.0)
     return {"opened": bool(done[0]), "stall max ms": stall, "seconds": seconds,
             "peak MB": _status("VmHWM") - base}
 

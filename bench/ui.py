@@ -81,7 +81,7 @@ def _spin(app, seconds: float) -> None:
 
 def live(app, seconds: float) -> dict:
     """Play for ``seconds`` with every plot live; count epochs, refreshes and stalls."""
-    from PySide6.QtCore import QTimer
+    from playground.ui.stall_meter import StallMeter
     cfg = WORKLOADS["B"].config_dict()
     cfg["train"]["epochs"] = 0                      # no limit
     w = _window(cfg)
@@ -90,32 +90,21 @@ def live(app, seconds: float) -> dict:
     w.controller.snapshot_ready.connect(lambda s: drawn.append((time.perf_counter(), s.epoch)))
     w.controller.step_epoch()                       # kernels loaded before timing
     _spin(app, 2.0)
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
+    meter = StallMeter()
     drawn.clear()
     start_epoch = w.trainer.epoch
     w.controller.play()
     t0 = time.perf_counter()
-    last[0] = t0
-    timer.start()
+    meter.start()
     while time.perf_counter() < t0 + seconds:
         app.processEvents()
         time.sleep(0.0005)                          # an idle event loop, as app.exec() is
-    timer.stop()
+    meter.stop()
     wall = time.perf_counter() - t0
     w.controller.pause()
     _spin(app, 0.5)
     epochs = (drawn[-1][1] if drawn else start_epoch) - start_epoch
-    stalls = sorted(max(0.0, g - 0.005) * 1000 for g in gaps)
+    stalls = meter.stalls_ms()
     w.close()
     return {"live epochs/s": epochs / wall, "plot refresh/s": len(drawn) / wall,
             "stall p50 ms": statistics.median(stalls) if stalls else float("nan"),
@@ -189,9 +178,8 @@ def big(app, seconds: float) -> dict:
     the structure change to the first frame drawn for the new run, then stalls while it
     trains live."""
     import numpy as np
-    from PySide6.QtCore import QTimer
-
     from playground.config import DenseLayer
+    from playground.ui.stall_meter import StallMeter
     rng = np.random.default_rng(0)
     folder = Path(tempfile.mkdtemp())
     csv = folder / "mnist_like.csv"
@@ -224,29 +212,19 @@ def big(app, seconds: float) -> dict:
         time.sleep(0.0005)
     app.processEvents()
     first_frame = next(t for t, r in drawn if r == run) - t0
-    gaps, last = [], [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
+    meter = StallMeter()
     w.speed_combo.setCurrentIndex(w.speed_combo.count() - 1)
     epoch0 = w.trainer.epoch
     w.controller.play()
-    last[0] = time.perf_counter()
-    timer.start()
+    meter.start()
     t1 = time.perf_counter()
     while time.perf_counter() < t1 + seconds:
         app.processEvents()
         time.sleep(0.0005)
-    timer.stop()
+    meter.stop()
     w.controller.pause()
     _spin(app, 0.5)
-    stalls = sorted(max(0.0, g - 0.005) * 1000 for g in gaps)
+    stalls = meter.stalls_ms()
     out = {"first frame s": first_frame, "stall p99 ms": stalls[int(0.99 * (len(stalls) - 1))],
            "stall max ms": stalls[-1], "epochs": w.trainer.epoch - epoch0,
            "diagram": w.diagram is not None and w.diagram.isVisible()}

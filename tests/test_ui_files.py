@@ -274,34 +274,25 @@ def test_a_big_csv_loads_without_blocking_the_ui(qtbot, window, tmp_path, errors
     header = ",".join(f"f{j}" for j in range(cols)) + ",label\n"
     body = "\n".join(",".join(f"{v:.6f}" for v in r) + f",{t}" for r, t in zip(x, y))
     path.write_text(header + body + "\n")
-    gaps, last = [], [time.monotonic()]
-
-    def tick():
-        now = time.monotonic()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    from PySide6.QtCore import QTimer
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
+    from playground.ui.stall_meter import StallMeter
+    meter = StallMeter()
     # the app freezes its start-up objects so that Python's full collections stay short
     # (playground.ui.app.freeze_startup_objects); do the same with this test process's far
     # bigger heap, or a collection triggered by the parse would walk all of pytest
     gc.collect()
     gc.freeze()
-    last[0] = time.monotonic()
-    timer.start()
+    meter.start()
     try:
         assert finished(qtbot, lambda done: window.open_csv(str(path), on_done=done), 60000)
     finally:
-        timer.stop()
+        meter.stop()
         gc.unfreeze()
     assert errors == []
     settle(qtbot, window)
     assert window.trainer.dataset.n_features == cols
     # generous for a shared CI machine; bench/ measures the real figure
-    assert max(gaps) < 0.25, f"UI stalled {max(gaps) * 1000:.0f} ms"
+    stall = max(meter.gaps)
+    assert stall < 0.25, f"UI stalled {stall * 1000:.0f} ms"
 
 
 def test_cancelled_is_what_a_cancelled_progress_raises():

@@ -128,3 +128,17 @@ def test_view_fit_frames_the_data_again_after_a_zoom(qtbot, make_window):
     action(w, "Fit the regions to the data").trigger()
     after = box.viewRange()
     assert all(abs(a - b) < 1e-6 for pa, pb in zip(after, framed) for a, b in zip(pa, pb))
+
+
+def test_the_stall_meter_sees_a_blocked_event_loop(qtbot):
+    import time
+
+    from playground.ui.stall_meter import StallMeter
+    meter = StallMeter()
+    meter.start()
+    qtbot.wait(50)
+    time.sleep(0.3)                    # the UI thread does something long
+    qtbot.wait(50)
+    meter.stop()
+    assert 0.28 < max(meter.gaps) < 1.0
+    assert meter.stalls_ms()[-1] > 250 and meter.stalls_ms()[0] < 50

@@ -32,7 +32,7 @@ pytest.importorskip("pytestqt")
 
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 from ui_helpers import app_state, fresh_panels_state, panels_state  # noqa: E402
 
 from playground.data.names import FEATURES_2D, GENERATORS_2D, SKLEARN_SETS  # noqa: E402
@@ -43,6 +43,7 @@ from playground.io.workspace import save_workspace  # noqa: E402
 from playground.open_files import build_run  # noqa: E402
 from playground.ui.config_model import DEFAULT_CONFIG  # noqa: E402
 from playground.ui.main_window import MainWindow  # noqa: E402
+from playground.ui.stall_meter import StallMeter  # noqa: E402
 
 SECONDS = float(os.environ.get("MONKEY_SECONDS", "60"))
 SEED = int(os.environ.get("MONKEY_SEED", random.randrange(2**32)))
@@ -123,20 +124,10 @@ class Monkey:
 
     def __init__(self, qtbot, window: MainWindow, folder) -> None:
         self.qtbot, self.w, self.folder = qtbot, window, folder
-        self.gaps = [0.0]
-        self._last = time.monotonic()
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self._tick)
-        self.timer.start()
-
-    def _tick(self) -> None:
-        now = time.monotonic()
-        self.gaps.append(now - self._last)
-        self._last = now
+        self.meter = StallMeter(10)
 
     def stop(self) -> None:
-        self.timer.stop()
+        self.meter.stop()
 
     # --- acting as a user ---------------------------------------------------------------------
 
@@ -245,15 +236,14 @@ class Monkey:
     def start(self) -> None:
         """The clock for the next action starts now: what the checks themselves cost on the
         UI thread (building panels to compare) is never counted as the app's stall."""
-        self.gaps = [0.0]
-        self._last = time.monotonic()
+        self.meter.start()
 
     def check(self, start_rss: float) -> None:
         w, qtbot = self.w, self.qtbot
         qtbot.wait(5)  # let queued commands reach the worker
         qtbot.waitUntil(lambda: w.controller._worker._session.trainer is w.trainer, timeout=5000)
         qtbot.waitUntil(lambda: w.trainer.config == w.model.config, timeout=5000)
-        stall = max(self.gaps + [time.monotonic() - self._last])
+        stall = self.meter.longest()
         assert stall < MAX_STALL, f"the UI thread stalled {stall * 1000:.0f} ms"
         assert panels_state(w) == fresh_panels_state(w)
         state = app_state(w)

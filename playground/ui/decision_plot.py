@@ -239,7 +239,7 @@ class DecisionRegionPlot(QWidget):
             combo.blockSignals(False)
         if self.dataset is None:
             return
-        if self.axes_row.isVisible() or len(self.dataset.input_names) > 2:
+        if self._table():
             self.plane_combo.setCurrentIndex(self.plane_combo.findData("inputs"))
             self.pair_row.setVisible(True)
         self._use_plane(axis_plane(self.dataset, i, j))
@@ -261,10 +261,13 @@ class DecisionRegionPlot(QWidget):
     def plane_spec(self):
         """What the workspace keeps: "pca", "informative" or [i, j]."""
         spec = self.plane_combo.currentData()
-        if spec == "inputs" or not self.axes_row.isVisible() and self.dataset is not None \
-                and len(self.dataset.input_names) <= 2:
+        if spec == "inputs" or not self._table():
             return list(self.axes)
         return spec
+
+    def _table(self) -> bool:
+        """More raw inputs than the plane has axes: the plane is a choice."""
+        return self.dataset is not None and len(self.dataset.input_names) > 2
 
     def _plane_chosen(self, index: int) -> None:
         spec = self.plane_combo.itemData(index)
