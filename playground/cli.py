@@ -24,13 +24,15 @@ EXIT_FAILED = 1
 USAGE = """\
 usage: playground [FILE]
        playground train CONFIG [--epochs N] [--seed S] [--init WEIGHTS] [--export PATH]...
+       playground trace CONFIG [--init WEIGHTS] [--rows I,J,...] [--json]
 
   playground                 open the desktop app
   playground FILE            open a config (.json) or workspace (.playground) in the app
   playground train CONFIG    train headless from a run config and print a summary
   playground train RUN.playground  continue a saved workspace's run (to train.epochs or --epochs)
+  playground trace CONFIG    show one training step (forward, loss, backward, update) untaken
 
-Run 'playground train --help' for the training options."""
+Run 'playground train --help' or 'playground trace --help' for their options."""
 
 
 class UsageError(PlaygroundError):
@@ -102,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args and args[0] == "train":
             return train_command(args[1:])
+        if args and args[0] == "trace":
+            from playground.trace_cli import trace_command
+            return trace_command(args[1:])
         if args and args[0] in ("-h", "--help"):
             print(USAGE)
             return 0
@@ -198,6 +203,12 @@ def _train(argv: list[str]) -> int:
         from playground.data.csv_source import resolve_path
         _check_exports(opts.export, {resolve_path(cfg.data.path, base_dir).resolve(): "CSV file"})
 
+    return _finish(load_trainer(cfg, base_dir, opts.init), opts)
+
+
+def load_trainer(cfg, base_dir: Path, init: str | None = None):
+    """The run of a loaded config (its data read relative to ``base_dir``), from ``init``'s
+    weights when given (``--init``: names and shapes must match, values must fit the dtype)."""
     from playground.data import load_dataset
     from playground.data.loader import check_fits_dtype
     from playground.engine.trainer import Trainer
@@ -205,15 +216,15 @@ def _train(argv: list[str]) -> int:
     check_fits_dtype(dataset, cfg.train.dtype,
                      Path(cfg.data.path).name if cfg.data.source == "csv" else cfg.data.source)
     trainer = Trainer(cfg, dataset=dataset, base_dir=base_dir, evaluate_epochs=False)
-    if opts.init is not None:
+    if init is not None:
         from playground.io.weights import check_dtype_range, load_weights
-        state, _ = load_weights(opts.init)
+        state, _ = load_weights(init)
         try:
             trainer.load_state_dict(state)
             check_dtype_range(state, cfg.train.dtype)
         except PlaygroundError as exc:
-            raise type(exc)(f"--init {opts.init}: {exc}") from None
-    return _finish(trainer, opts)
+            raise type(exc)(f"--init {init}: {exc}") from None
+    return trainer
 
 
 def _workspace_trainer(opts, path: Path):
@@ -316,8 +327,13 @@ def export_metadata(trainer) -> dict:
     return build(trainer)
 
 
-def _pct(value: float | None) -> str:
-    return "" if value is None else f"  accuracy {100 * value:.1f}%"
+def _scores(accuracy: float | None, r2: float | None, mae: float | None) -> str:
+    """A summary line's metrics: accuracy for classification, R^2 and MAE (in the data's
+    units) for regression."""
+    if accuracy is not None:
+        return f"  accuracy {100 * accuracy:.1f}%"
+    out = "" if r2 is None else f"  R^2 {r2:.6g}"
+    return out + ("" if mae is None else f"  MAE {mae:.6g}")
 
 
 def summary(trainer) -> str:
@@ -331,11 +347,11 @@ def summary(trainer) -> str:
             lines.append(f"perceptron did not converge within {cfg.train.epochs} epochs"
                          + (" (the data may not be linearly separable)" if trainer.epoch else ""))
     ev = trainer.evaluate()
-    rec = {"train_loss": ev.train_loss, "test_loss": ev.test_loss,
-           "train_accuracy": ev.train_accuracy, "test_accuracy": ev.test_accuracy}
     name = "error rate" if trainer.perceptron else "loss"
-    lines.append(f"train {name} {rec['train_loss']:.6g}{_pct(rec['train_accuracy'])}")
-    if rec["test_loss"] is not None:
-        lines.append(f"test  {name} {rec['test_loss']:.6g}{_pct(rec['test_accuracy'])}")
+    lines.append(f"train {name} {ev.train_loss:.6g}"
+                 f"{_scores(ev.train_accuracy, ev.train_r2, ev.train_mae)}")
+    if ev.test_loss is not None:
+        lines.append(f"test  {name} {ev.test_loss:.6g}"
+                     f"{_scores(ev.test_accuracy, ev.test_r2, ev.test_mae)}")
     lines.append(f"learning rate {trainer.lr:.6g}")
     return "\n".join(lines)

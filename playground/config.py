@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from playground.data.names import FEATURES_2D, GENERATORS_2D, SOURCES, TASKS
+from playground.data.names import FEATURES_2D, GENERATORS_2D, SOURCES, TASKS, fixed_task
 from playground.engine.activations import ACTIVATIONS
 from playground.engine.initializers import BIAS_INITIALIZERS, INITIALIZERS
 from playground.engine.losses import LOSSES
@@ -138,8 +138,12 @@ class DataConfig:
     test_fraction: float = 0.2
     features: tuple[str, ...] | None = None
     standardize: bool = True
+    #: None: follow ``standardize`` (for regression; nothing to scale for classification)
+    standardize_target: bool | None = None
     path: str | None = None
     target: str | None = None
+    #: the CSV feature columns, in order; None: every column but the target
+    columns: tuple[str, ...] | None = None
     task: str | None = None
     _path: str = field(default="data", repr=False, compare=False)
 
@@ -174,12 +178,47 @@ class DataConfig:
                                   f"{_fmt(self.path)}")
             if self.target is not None:
                 _check_str(f"{p}.target", self.target)
+            if self.columns is not None:
+                self._check_columns()
         else:
-            for key in ("path", "target"):
+            for key in ("path", "target", "columns"):
                 if getattr(self, key) is not None:
                     raise ConfigError(f"{p}.{key} applies to source csv only, not {self.source}")
         if self.task is not None:
             _check_choice(f"{p}.task", self.task, TASKS)
+        if self.standardize_target is not None:
+            _check_bool(f"{p}.standardize_target", self.standardize_target)
+            task = self.task or fixed_task(self.source)
+            if self.standardize_target and task == "classification":
+                why = (f"{p}.task is classification" if self.task
+                       else f"source {self.source} is a classification set")
+                raise ConfigError(f"{p}.standardize_target applies to regression only; {why} "
+                                  f"(leave {p}.standardize_target out)")
+
+    def _check_columns(self) -> None:
+        p, columns = self._path, self.columns
+        if not isinstance(columns, (list, tuple)) or not columns:
+            raise ConfigError(f"{p}.columns must be a non-empty list of column names; got "
+                              f"{_fmt(columns)}")
+        for i, name in enumerate(columns):
+            _check_str(f"{p}.columns[{i}]", name)
+        seen: set[str] = set()
+        for name in columns:
+            if name in seen:
+                raise ConfigError(f"{p}.columns lists column {_fmt(name)} twice; each column "
+                                  "may appear once")
+            seen.add(name)
+        if self.target is not None and self.target in seen:
+            raise ConfigError(f"{p}.columns lists the target column {_fmt(self.target)}; the "
+                              "target cannot also be a feature")
+        _set(self, "columns", tuple(columns))
+
+    def scales_target(self, task: str) -> bool:
+        """Whether the targets of data of ``task`` are z-scored: ``standardize_target``, which
+        defaults to ``standardize``, for regression; never for classification."""
+        if task != "regression":
+            return False
+        return self.standardize if self.standardize_target is None else self.standardize_target
 
     @property
     def is_2d(self) -> bool:
@@ -200,10 +239,14 @@ class DataConfig:
         if self.features is not None:
             out["features"] = list(self.features)
         out["standardize"] = self.standardize
+        if self.standardize_target is not None:
+            out["standardize_target"] = self.standardize_target
         if self.source == "csv":
             out["path"] = self.path
             if self.target is not None:
                 out["target"] = self.target
+            if self.columns is not None:
+                out["columns"] = list(self.columns)
         if self.task is not None:
             out["task"] = self.task
         return out
@@ -300,6 +343,9 @@ class ModelConfig:
     layers: tuple[Layer, ...] = ()
     output_init: str = "xavier_uniform"
     init: str = "zeros"
+    #: the init stream's own seed; None: the run's ``seed`` (Reset with new weights moves it,
+    #: so the same data and batches meet other initial weights)
+    init_seed: int | None = None
     _path: str = field(default="model", repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -307,6 +353,8 @@ class ModelConfig:
         _check_choice(f"{p}.type", self.type, MODEL_TYPES)
         _check_choice(f"{p}.output_init", self.output_init, tuple(INITIALIZERS))
         _check_choice(f"{p}.init", self.init, tuple(INITIALIZERS))
+        if self.init_seed is not None:
+            _set(self, "init_seed", _check_int(f"{p}.init_seed", self.init_seed, 0, 2**63 - 1))
         layers = tuple(self.layers)
         for i, layer in enumerate(layers):
             layer.validate(f"{p}.layers[{i}]")
@@ -317,22 +365,26 @@ class ModelConfig:
         if isinstance(obj, dict) and "type" not in obj:
             raise ConfigError(f"{path}.type is required; one of {_choices(MODEL_TYPES)}")
         if isinstance(obj, dict) and obj.get("type") == "perceptron":
-            keys = _Keys(path, obj, ["type", "init"])
-            return cls(**keys.pick(["type", "init"]), _path=path)
-        keys = _Keys(path, obj, ["type", "layers", "output_init"])
+            keys = _Keys(path, obj, ["type", "init", "init_seed"])
+            return cls(**keys.pick(["type", "init", "init_seed"]), _path=path)
+        keys = _Keys(path, obj, ["type", "layers", "output_init", "init_seed"])
         kind = _check_choice(f"{path}.type", obj["type"], MODEL_TYPES)
         raw_layers = obj.get("layers", [])
         if not isinstance(raw_layers, list):
             raise ConfigError(f"{path}.layers must be a list of layers, got {_fmt(raw_layers)}")
         layers = tuple(layer_from_dict(item, f"{path}.layers[{i}]")
                        for i, item in enumerate(raw_layers))
-        return cls(kind, layers, **keys.pick(["output_init"]), _path=path)
+        return cls(kind, layers, **keys.pick(["output_init", "init_seed"]), _path=path)
 
     def to_dict(self) -> dict[str, Any]:
         if self.type == "perceptron":
-            return {"type": "perceptron", "init": self.init}
-        return {"type": self.type, "layers": [layer_to_dict(layer) for layer in self.layers],
-                "output_init": self.output_init}
+            out: dict[str, Any] = {"type": "perceptron", "init": self.init}
+        else:
+            out = {"type": self.type, "layers": [layer_to_dict(layer) for layer in self.layers],
+                   "output_init": self.output_init}
+        if self.init_seed is not None:
+            out["init_seed"] = self.init_seed
+        return out
 
 
 # ---------------------------------------------------------------------------------------------

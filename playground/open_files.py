@@ -77,6 +77,8 @@ class Opened:
     ui: Any = None
     state: dict | None = None
     columns: tuple[str, ...] = ()
+    #: a CSV's text columns that ``open_csv`` left out of the features
+    left_out: tuple[str, ...] = ()
 
 
 def open_config(path: str | Path, progress: Tracker = None) -> Opened:
@@ -122,19 +124,30 @@ def unsplit(ds: Dataset, cfg: RunConfig) -> RawData:
 
 
 def open_csv(path: str | Path, config: RunConfig, target: str | None = None,
-             progress: Tracker = None) -> Opened:
+             progress: Tracker = None, columns: tuple[str, ...] | None = None) -> Opened:
     """``config`` with its data taken from the CSV file at ``path`` (``target`` column, by
     default the last), and that run built: every check of the data made before anything
-    changes."""
+    changes. What described the old data starts afresh: the task is inferred, and target
+    standardization follows ``data.standardize``. The features are ``columns``; by default
+    every other column but those holding text (a name, a city), which a network cannot take
+    as numbers: they are left out (``Opened.left_out``), so a file with a text column opens
+    as a user expects, and the config says which columns it uses."""
     import dataclasses
     path = Path(path).resolve()
-    columns = tuple(csv_source.csv_columns(path))
-    target = columns[-1] if target is None and columns else target
+    header = tuple(csv_source.csv_columns(path))
+    target = header[-1] if target is None and header else target
+    left_out: tuple[str, ...] = ()
+    if columns is None:
+        left_out = tuple(c for c in csv_source.text_columns(path) if c != target)
+        if left_out:
+            columns = tuple(c for c in header if c != target and c not in left_out)
     data = dataclasses.replace(config.data, source="csv", path=str(path), target=target,
-                               features=None, task=None)
+                               features=None, task=None,
+                               columns=tuple(columns) if columns else None,
+                               standardize_target=None)
     new = config.replace(data=data)
     return Opened("csv", path, config=new, run=build_run(new, progress=progress),
-                  columns=columns)
+                  columns=header, left_out=left_out)
 
 
 def open_weights(path: str | Path, progress: Tracker = None) -> Opened:

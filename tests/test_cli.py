@@ -36,6 +36,23 @@ def run(argv, capsys):
     return status, out, err
 
 
+def test_a_regression_summary_reports_r2_and_mae_in_the_datas_units(tmp_path, capsys):
+    from sklearn.metrics import mean_absolute_error, r2_score
+    obj = {**CONFIG, "data": {"source": "diabetes", "test_fraction": 0.25}}
+    status, out, err = run(["train", write_config(tmp_path, obj), "--quiet"], capsys)
+    assert status == 0, err
+    lines = dict(line.split(" ", 1) for line in out.splitlines()[1:3])
+    t = Trainer(RunConfig.from_dict(obj))
+    t.run_epochs(4)
+    ds = t.dataset
+    for split, x, y in (("train", ds.x_train, ds.y_train), ("test ", ds.x_test, ds.y_test)):
+        p = t.predict(x)
+        assert lines[split.strip()].strip() == (
+            f"loss {getattr(t.evaluate(), split.strip() + '_loss'):.6g}  "
+            f"R^2 {r2_score(y, p):.6g}  MAE {mean_absolute_error(y, p):.6g}")
+    assert "accuracy" not in out
+
+
 def test_train_prints_a_summary_and_exports_every_format(tmp_path, capsys):
     cfg = write_config(tmp_path)
     exports = [tmp_path / f"m{ext}" for ext in (".safetensors", ".npz", ".json")]

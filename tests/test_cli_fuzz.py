@@ -419,11 +419,22 @@ BAD_CSV = {
     "target name with spaces": (GOOD_CSV.encode(), {"target": " y "}, "not found"),
     "target absent": (GOOD_CSV.encode(), {"target": "label"}, "'label' not found"),
     # was: the training loss was inf at once, reported as "diverged" (exit 1), with a
-    # RuntimeWarning line from the float32 cast
-    "regression target 1e308": (b"a,b,y\n1,2,1e308\n3,4,-1e308\n5,6,1.5\n7,8,2.5\n", {},
-                                "target 'y' holds 1e+308"),
+    # RuntimeWarning line from the float32 cast (standardized targets train: see below)
+    "regression target 1e308": (b"a,b,y\n1,2,1e308\n3,4,-1e308\n5,6,1.5\n7,8,2.5\n",
+                                {"standardize_target": False}, "target 'y' holds 1e+308"),
     "regression target 1e20 in float32": (
-        b"a,b,y\n1,2,1e20\n3,4,-1e20\n5,6,1.5\n7,8,2.5\n", {}, "overflows float32"),
+        b"a,b,y\n1,2,1e20\n3,4,-1e20\n5,6,1.5\n7,8,2.5\n", {"standardize_target": False},
+        "overflows float32; rescale the target or turn on data.standardize_target"),
+    "columns names a column the file lacks": (GOOD_CSV.encode(), {"columns": ["a", "zz"]},
+                                              "data.columns lists 'zz', which is not a column"),
+    "columns lists the default target": (GOOD_CSV.encode(), {"columns": ["a", "y"]},
+                                         "'y', the target column (data.target defaults"),
+    "columns keep a text column": (b"n,a,y\nx,1,0\ny,2,1\nz,3,0\nw,4,1\n",
+                                   {"columns": ["n", "a"]}, "column 'n': 'x' is not a number"),
+    "standardize_target on an inferred class target": (
+        GOOD_CSV.encode(), {"standardize_target": True},
+        "data.standardize_target applies to regression only; the target of d.csv is "
+        "classification"),
 }
 
 
@@ -475,6 +486,33 @@ GOOD_CSV_CASES = {
         b"a,y\n1,100000000000000000000\n2,-100000000000000000000\n3,100000000000000000000\n"
         b"4,-100000000000000000000\n",
 }
+
+
+def test_huge_regression_targets_train_once_standardized(tmp_path, capsys):
+    """The 1e308 target refused above trains with data.standardize_target (the default): the
+    loss sees z-scores, while R^2 and MAE are reported in the data's units."""
+    write(tmp_path, "d.csv", b"a,b,y\n1,2,1e308\n3,4,-1e308\n5,6,1.5\n7,8,2.5\n2,1,3.5\n")
+    config = write(tmp_path, "run.json", csv_config(test_fraction=0.0))
+    out_path = tmp_path / "out.npz"
+    out = check_good(tmp_path, train_args(tmp_path, config, "--export", out_path), capsys,
+                     out_path)
+    assert "R^2" in out and "MAE" in out
+    scaling = load_weights(out_path)[1]["preprocessing"]["standardize_target"]
+    assert abs(scaling["std"][0]) > 1e307
+
+
+def test_columns_leave_a_text_column_out(tmp_path, capsys):
+    """A text column makes the file fail as a whole; data.columns leaves it out."""
+    write(tmp_path, "d.csv", b"name,a,b,y\nx,1,2,0\ny,3,4,1\nz,5,6,0\nw,7,8,1\n")
+    config = write(tmp_path, "run.json", csv_config())
+    check_bad(tmp_path, train_args(tmp_path, config), capsys,
+              "column 'name': 'x' is not a number", "data.columns")
+    config = write(tmp_path, "run.json", csv_config(columns=["b", "a"]))
+    out_path = tmp_path / "out.npz"
+    check_good(tmp_path, train_args(tmp_path, config, "--export", out_path), capsys, out_path)
+    meta = load_weights(out_path)[1]
+    assert meta["preprocessing"]["inputs"] == ["b", "a"]
+    assert meta["config"]["data"]["columns"] == ["b", "a"]
 
 
 @pytest.mark.parametrize("case", GOOD_CSV_CASES)

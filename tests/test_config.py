@@ -218,3 +218,74 @@ def test_null_options_are_refused(schedule, message):
 def test_cosine_t_max_may_be_null_for_the_runs_epochs():
     cfg = RunConfig.from_dict({**MINIMAL, "train": {"schedule": {"name": "cosine", "t_max": None}}})
     assert cfg.train.schedule.option("t_max") is None
+
+
+# --- data.columns and data.standardize_target ------------------------------------------------
+
+CSV = {"format": 1, "data": {"source": "csv", "path": "d.csv"}, "model": {"type": "mlp"}}
+
+
+def _csv(**data) -> dict:
+    return {**CSV, "data": {**CSV["data"], **data}}
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"columns": []}, "data.columns must be a non-empty list of column names; got []"),
+    ({"columns": "a"}, "data.columns must be a non-empty list of column names; got \"a\""),
+    ({"columns": ["a", 3]}, "data.columns[1] must be a non-empty string, got 3"),
+    ({"columns": ["a", ""]}, "data.columns[1] must be a non-empty string"),
+    ({"columns": ["a", "b", "a"]}, "data.columns lists column \"a\" twice"),
+    ({"columns": ["a", "y"], "target": "y"},
+     "data.columns lists the target column \"y\"; the target cannot also be a feature"),
+    ({"standardize_target": "yes"}, "data.standardize_target must be true or false"),
+    ({"standardize_target": True, "task": "classification"},
+     "data.standardize_target applies to regression only; data.task is classification"),
+])
+def test_csv_columns_and_target_scaling_errors_name_the_key(data, message):
+    with pytest.raises(ConfigError) as info:
+        RunConfig.from_dict(_csv(**data))
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("source", ["iris", "spiral", "xor", "digits"])
+def test_standardize_target_true_is_refused_for_classification_sets(source):
+    cfg = {**MINIMAL, "data": {"source": source, "standardize_target": True}}
+    with pytest.raises(ConfigError, match=f"applies to regression only; source {source} is a "
+                                          "classification set"):
+        RunConfig.from_dict(cfg)
+    cfg["data"]["standardize_target"] = False  # nothing to scale: allowed, and kept
+    assert RunConfig.from_dict(cfg).data.standardize_target is False
+
+
+def test_columns_apply_to_csv_only():
+    with pytest.raises(ConfigError, match="data.columns applies to source csv only, not iris"):
+        RunConfig.from_dict({**MINIMAL, "data": {"source": "iris", "columns": ["a"]}})
+
+
+@pytest.mark.parametrize("data, scales", [
+    ({}, True),                                    # follows standardize (true)
+    ({"standardize": False}, False),
+    ({"standardize": False, "standardize_target": True}, True),
+    ({"standardize_target": False}, False),
+])
+def test_standardize_target_defaults_to_standardize(data, scales):
+    cfg = RunConfig.from_dict({**MINIMAL, "data": {"source": "plane", **data}})
+    assert cfg.data.scales_target("regression") is scales
+    assert cfg.data.scales_target("classification") is False
+    assert ("standardize_target" in cfg.to_dict()["data"]) == ("standardize_target" in data)
+
+
+def test_columns_and_target_scaling_round_trip(tmp_path):
+    cfg = RunConfig.from_dict(_csv(columns=["b", "a"], target="y", standardize_target=False))
+    assert cfg.data.columns == ("b", "a")
+    out = cfg.to_dict()["data"]
+    assert out["columns"] == ["b", "a"] and out["standardize_target"] is False
+    cfgmod.save(cfg, tmp_path / "run.json")
+    assert cfgmod.load(tmp_path / "run.json") == cfg
+    assert "columns" not in RunConfig.from_dict(CSV).to_dict()["data"]
+
+
+def test_unknown_data_key_lists_the_new_keys():
+    with pytest.raises(ConfigError) as info:
+        RunConfig.from_dict(_csv(column=["a"]))
+    assert "standardize_target" in str(info.value) and "columns" in str(info.value)

@@ -185,7 +185,8 @@ BLOCK_ERRORS = {
     # the one a pass over each whole column in turn meets, whichever block holds it
     "the first bad column wins over the first bad line": (
         "a,b,y\n1,2,0\n3,x,1\n5,6,0\n7,8,1\ny,9,0\n", None,
-        "data.csv line 6, column 'a': 'y' is not a number; feature columns must be numeric"),
+        ("data.csv line 6, column 'a': 'y' is not a number; feature columns must be numeric "
+         "(data.columns lists the ones to use, leaving others out)")),
     "a ragged row after a bad cell": (
         "a,b,y\n1,x,0\n3,4,1\n5,6,0\n7,8\n", None,
         "data.csv line 5: 2 fields, expected 3 (as many as the header has columns)"),
@@ -363,3 +364,50 @@ def test_csv_columns_cut_inside_a_character(tmp_path):
     path = write(tmp_path, head + filler + "\n")
     assert path.read_bytes()[HEADER_LIMIT - 1:HEADER_LIMIT + 1] == "é".encode()
     assert csv_columns(path) == ["a", "y"]
+
+
+# --- data.columns: the feature columns to use, in order ---------------------------------------
+
+MIXED = "name,a,b,note,y\nfoo,1,2,x,0.5\nbar,3,4,y,1.5\nbaz,5,6,z,2.5\nqux,7,8,w,4.0\n"
+
+
+def test_columns_pick_features_in_their_order_and_leave_text_columns_out(tmp_path):
+    path = write(tmp_path, MIXED)
+    with pytest.raises(DataError, match="column 'name': 'foo' is not a number; .*data.columns"):
+        load_csv(path)
+    raw = load_csv(path, columns=["b", "a"])
+    assert raw.input_names == ("b", "a") and raw.task == "regression"
+    np.testing.assert_array_equal(raw.x, [[2, 1], [4, 3], [6, 5], [8, 7]])
+    np.testing.assert_array_equal(raw.y.ravel(), [0.5, 1.5, 2.5, 4.0])
+    raw = load_csv(path, target="note", columns=["a"])  # a text target, one feature
+    assert raw.class_names == ("w", "x", "y", "z") and raw.x.shape == (4, 1)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3])
+def test_columns_give_the_same_arrays_in_any_block_size(tmp_path, monkeypatch, rows):
+    rng = np.random.default_rng(3)
+    data = rng.normal(size=(9, 4))
+    path = write(tmp_path, csv_text(["a", "b", "c", "y"], data.tolist()))
+    whole = load_csv(path, columns=["c", "a"])
+    monkeypatch.setattr(csv_source, "ROWS_PER_BLOCK", rows)
+    again = load_csv(path, columns=["c", "a"])
+    np.testing.assert_array_equal(again.x, data[:, [2, 0]])
+    np.testing.assert_array_equal(again.x, whole.x)
+    np.testing.assert_array_equal(again.y, data[:, 3:])
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"columns": ["a", "zz"]},
+     "data.csv: data.columns lists 'zz', which is not a column of the file; columns: name, a, "
+     "b, note, y"),
+    ({"columns": ["zz", "a", "qq"]}, "data.columns lists 'zz', 'qq', which are not columns"),
+    ({"columns": ["a", "y"]},
+     "data.csv: data.columns lists 'y', the target column (data.target defaults to the last "
+     "column); the target cannot also be a feature"),
+    ({"columns": ["a", "note"]}, "data.csv line 2, column 'note': 'x' is not a number"),
+    ({"columns": ["a"], "target": "nope"}, "target column 'nope' not found"),  # target first
+])
+def test_bad_columns_are_one_line_errors(tmp_path, kw, message):
+    with pytest.raises(DataError) as info:
+        load_csv(write(tmp_path, MIXED), **kw)
+    assert message in str(info.value) and "\n" not in str(info.value)

@@ -181,8 +181,10 @@ def test_pytorch_code_trains_like_the_engine(case):
     initial = t.state_dict()
     n_out = t.model.n_units if t.perceptron else t.model.n_outputs
     ns: dict = {}
-    exec(compile(pytorch_code(cfg, t.dataset.n_features, n_out, loss=t.loss_name),
-                 "generated", "exec"), ns)
+    exec(compile(pytorch_code(cfg, t.dataset.n_features, n_out, loss=t.loss_name,
+                              preprocessing=t.dataset.preprocessing()), "generated", "exec"), ns)
+    # mse runs standardize their targets by default: the code names the statistics to use
+    assert ("TARGET_MEAN" in ns) == (t.loss_name == "mse")
     model = ns["build_model"]()
     assert list(model.state_dict()) == list(initial)
     assert {k: tuple(v.shape) for k, v in model.state_dict().items()} == \
@@ -192,6 +194,8 @@ def test_pytorch_code_trains_like_the_engine(case):
     def targets(y):
         if t.loss_name == "bce":
             return torch.from_numpy(y.reshape(-1, 1).astype(np.float64))
+        if "TARGET_MEAN" in ns:  # as fit()'s docstring asks: (y - TARGET_MEAN) / TARGET_STD
+            y = (y - np.array(ns["TARGET_MEAN"])) / np.array(ns["TARGET_STD"])
         return torch.from_numpy(np.ascontiguousarray(y))
 
     x, xt = torch.from_numpy(t.x_train), torch.from_numpy(t.x_test)

@@ -52,6 +52,8 @@ NUMPY_CASES = {
                          {"type": "sigmoid"}, {"type": "tanh"}], source="iris"),
     "regression, raw": dict(layers=[{"type": "dense", "units": 5}, {"type": "linear"}],
                             source="plane", data={"samples": 60, "standardize": False}),
+    "regression, standardized targets": dict(
+        layers=[{"type": "dense", "units": 5, "activation": "tanh"}], source="diabetes"),
     "perceptron": dict(model_type="perceptron", source="iris"),
 }
 

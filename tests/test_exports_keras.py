@@ -10,6 +10,7 @@ as the app, and its own ``save_weights`` writes the same groups and datasets.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import json
 
@@ -126,3 +127,31 @@ def test_keras_code_names_the_layers_of_the_weights_file(export):
     assert calls == [k.cls for k in layers]
     if t.config.train.dtype == "float64":
         assert 'keras.config.set_floatx("float64")' in code
+
+
+def test_keras_predict_undoes_the_target_scaling(monkeypatch):
+    """The generated predict() on the run's logits gives the app's predictions in the data's
+    units. Keras is stood in for by the two things predict() calls (the network's forward
+    pass is the engine's, whose weights .weights.h5 holds)."""
+    import sys
+    import types
+    t, state, meta = trained_export([{"type": "dense", "units": 4, "activation": "tanh"}],
+                                    source="diabetes", epochs=2)
+    keras = types.ModuleType("keras")
+    keras.layers = keras.regularizers = types.SimpleNamespace()
+    keras.ops = types.SimpleNamespace(convert_to_numpy=np.asarray)
+    monkeypatch.setitem(sys.modules, "keras", keras)
+    model = lambda x, training: t.logits(x)  # noqa: E731 - the Keras model's call
+    x = t.dataset.x_test
+    ns: dict = {}
+    exec(compile(keras_code(t.config, t.dataset.n_features, t.model.n_outputs,
+                            loss=t.loss_name, preprocessing=meta["preprocessing"]),
+                 "generated", "exec"), ns)
+    assert ns["TARGET_MEAN"] == meta["preprocessing"]["standardize_target"]["mean"]
+    np.testing.assert_allclose(ns["predict"](model, x), t.predict(x), rtol=1e-6)
+    # from the config alone the statistics are placeholders, named as such
+    code = keras_code(t.config, t.dataset.n_features, t.model.n_outputs, loss=t.loss_name)
+    assert "placeholders here" in code and "TARGET_MEAN = [0.0]" in code
+    plain = t.config.replace(data=dataclasses.replace(t.config.data, standardize_target=False))
+    assert "TARGET_MEAN" not in keras_code(plain, t.dataset.n_features, t.model.n_outputs,
+                                           loss=t.loss_name)

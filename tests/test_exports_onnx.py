@@ -146,6 +146,33 @@ def test_regression_output_is_named_prediction():
     assert [d.dim_param or d.dim_value for d in out.type.tensor_type.shape.dim] == ["N", 2]
 
 
+def test_standardized_targets_come_back_in_the_datas_units():
+    """data.standardize_target: the graph ends in Mul(target_std), Add(target_mean), so that
+    onnxruntime predicts y = y_std * z + y_mean, in the data's units, as the app does."""
+    base = _multi_target(True)
+    y_train, y_test = base.y_train * [1e3, 0.01] + [5e4, -3], base.y_test * [1e3, 0.01] + [5e4, -3]
+    ds = Dataset.from_arrays(base.raw_train, y_train, base.raw_test, y_test, task="regression",
+                             standardize_target=True)
+    ds = dataclasses.replace(ds, x_train=base.x_train, x_test=base.x_test, mean=base.mean,
+                             std=base.std)
+    t, state, meta = trained_export(_stack("tanh"), dataset=ds, source="plane", epochs=4,
+                                    batch_size=8)
+    model = onnx_format.build(state, meta)
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    np.testing.assert_array_equal(inits["target_std"], ds.y_std.astype(np.float32))
+    np.testing.assert_array_equal(inits["target_mean"], ds.y_mean.astype(np.float32))
+    (out,) = _session(model.SerializeToString()).run(
+        None, {"input": ds.raw_test.astype(np.float32)})
+    z = t.logits(ds.x_test).astype(np.float64)
+    want = z * ds.y_std + ds.y_mean
+    for j in range(2):  # each target at float32 precision of its own scale
+        np.testing.assert_allclose(out[:, j], want[:, j], rtol=1e-5,
+                                   atol=1e-5 * np.abs(y_test[:, j]).max())
+    assert abs(out[:, 0].mean() - 5e4) < 5e3  # the data's scale, not z-scores
+    plain = onnx_format.build(*_run("two targets, raw")[1:])
+    assert not {i.name for i in plain.graph.initializer} & {"target_std", "target_mean"}
+
+
 def test_a_standardized_binary_model_classifies_raw_data_as_the_app():
     """Raw, unstandardized inputs in; the same accuracy out as the app reports."""
     t, state, meta = trained_export(

@@ -20,6 +20,13 @@ stays within a fifth of it of its float64 run. So:
 - learning rates are computed in Python floats by both sides from the same formulas: rtol 1e-12.
 - accuracies are counts over a few dozen samples, and no logit sits near a decision boundary
   (checked when generating), so they must match exactly; num_batches_tracked too.
+- R² and MAE (regression fixtures made since they existed; sklearn.metrics in the twin) and the
+  final predictions in the data's units: the loss tolerances above (the generator admits a case
+  only if they are fair for these too).
+
+Standardized targets (``data.standardize_target``): the twin trains on the z-scored targets, so
+its losses are in those units, while R², MAE and the predictions are in the data's; exported
+(ONNX) and engine predictions must both land on the twin's.
 """
 
 from __future__ import annotations
@@ -49,7 +56,8 @@ def load_fixture(path: Path) -> dict:
         arrays = {key: npz[key] for key in npz.files}
     config = json.loads(str(arrays.pop("config")))
     meta = json.loads(str(arrays.pop("meta")))
-    groups: dict[str, dict[str, np.ndarray]] = {"initial": {}, "final": {}, "history": {}}
+    groups: dict[str, dict[str, np.ndarray]] = {"initial": {}, "final": {}, "history": {},
+                                                "predict": {}}
     data = {}
     for key, value in arrays.items():
         prefix, _, rest = key.partition(".")
@@ -69,7 +77,8 @@ def make_trainer(fx: dict, backend: str = "auto") -> Trainer:
     has_test = len(d["x_test"]) > 0
     ds = Dataset.from_arrays(d["x_train"], d["y_train"],
                              d["x_test"] if has_test else None, d["y_test"] if has_test else None,
-                             task=cfg.data.task)
+                             task=cfg.data.task,
+                             standardize_target=cfg.data.scales_target(cfg.data.task))
     trainer = Trainer(cfg, dataset=ds, backend=backend)
     trainer.load_state_dict(fx["initial"])
     return trainer
@@ -99,6 +108,17 @@ def check_history(history: list[dict], fx: dict, dtype: str) -> None:
             continue
         np.testing.assert_array_equal(_nan_for_none(values), expected[key],
                                       err_msg=f"history {key}")
+    for key in ("train_r2", "test_r2", "train_mae", "test_mae"):
+        values = [h[key] for h in history]
+        if fx["meta"]["task"] == "classification":
+            assert all(v is None for v in values), f"{key} should be None for classification"
+        elif key not in expected:  # made before R² and MAE were recorded: reported only
+            assert (values[0] is not None) == (key.startswith("train") or fx["meta"]["has_test"])
+        elif np.isnan(expected[key]).all():
+            assert all(v is None for v in values), f"{key} should be None without a test split"
+        else:
+            np.testing.assert_allclose(_nan_for_none(values), expected[key], **TOL[dtype],
+                                       err_msg=f"history {key}")
 
 
 def check_state(state: dict[str, np.ndarray], fx: dict, dtype: str) -> None:
@@ -135,6 +155,42 @@ def test_training_matches_torch(fixture, backend):
     check_state(trainer.state_dict(), fx, dtype)
     check_history(trainer.history, fx, dtype)
     assert trainer.lr == pytest.approx(fx["meta"]["final_lr"], rel=LR_RTOL, abs=0)
+
+
+PREDICTING = [p for p in FIXTURES if load_fixture(p)["predict"]]
+
+
+@pytest.mark.parametrize("path", PREDICTING, ids=[p.stem for p in PREDICTING])
+def test_predictions_in_the_datas_units_match_torch(path):
+    """After training, the engine's predictions and an ONNX export's (run by onnxruntime on
+    the same inputs) are the twin's std * out + mean, in the data's units."""
+    fx = load_fixture(path)
+    dtype = fx["config"]["train"]["dtype"]
+    trainer = make_trainer(fx)
+    trainer.run_epochs(fx["meta"]["epochs"])
+    ds = trainer.dataset
+    splits = {"train": ds.x_train, "test": ds.x_test}
+    for split, want in fx["predict"].items():
+        np.testing.assert_allclose(trainer.predict(splits[split]), want, **TOL[dtype],
+                                   err_msg=f"engine predictions on {split}")
+    ort = pytest.importorskip("onnxruntime")
+    from playground.io import onnx_format
+    from playground.io.export_metadata import export_metadata
+    session = ort.InferenceSession(onnx_format.write(trainer.state_dict(),
+                                                     export_metadata(trainer)))
+    for split, want in fx["predict"].items():
+        if not len(want):
+            continue
+        got = session.run(None, {"input": splits[split].astype(np.float32)})[0]
+        # float32 graph: rtol 1e-5 of the largest target's scale
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max(),
+                                   err_msg=f"ONNX predictions on {split}")
+
+
+def test_some_fixtures_standardize_their_targets():
+    scaled = [p.stem for p in FIXTURES
+              if load_fixture(p)["config"]["data"].get("standardize_target")]
+    assert len(scaled) >= 2, scaled
 
 
 STEPWISE = ["dropout_two_bn_fullbatch", "schedule_plateau_test", "kitchen_sink_f32"]

@@ -97,7 +97,8 @@ def test_last_feature_cannot_be_turned_off(panel):
     panel.feature_buttons["x1"].setChecked(False)  # the validator refuses an empty list
     assert panel.model.config.data.features == ("x1",)
     assert not panel.error_label.isHidden()
-    assert "data.features" in panel.error_label.text()
+    assert panel.error_label.text() == "Keep at least one feature on: the network needs an input."
+    assert panel.error_label.anchor is panel._features_box
     assert panel.feature_buttons["x1"].isChecked()  # put back
     panel.feature_buttons["x2"].setChecked(True)  # a valid edit clears the message
     assert panel.error_label.isHidden() and panel.error_label.text() == ""
@@ -151,3 +152,27 @@ def test_sample_count_follows_the_task_as_in_tensorflow_playground(panel):
     panel.samples_spin.setValue(300)
     panel.source_buttons["multigauss"].click()
     assert panel.model.config.data.samples == 300 == panel.samples_spin.value()
+
+
+def test_a_table_shows_its_own_row_count(qtbot, tmp_path):
+    """Samples of a table or CSV is its row count (greyed), not the generators' 500."""
+    from playground.config import RunConfig
+    from playground.open_files import build_run
+    from playground.run_info import RunInfo
+
+    csv = tmp_path / "small.csv"
+    rows = ["a,b,label"] + [f"{i},{i % 7},{i % 2}" for i in range(180)]
+    csv.write_text("\n".join(rows) + "\n")
+    for data, expected in (({"source": "csv", "path": str(csv)}, 180),
+                           ({"source": "iris"}, 150), ({"source": "circle"}, 500)):
+        config = RunConfig.from_dict({"format": 1, "data": data,
+                                      "model": {"type": "mlp", "layers": []}})
+        model = ConfigModel(config)
+        panel = DatasetPanel(model)
+        qtbot.addWidget(panel)
+        panel.set_run(RunInfo.of(build_run(config, None, {}).trainer))
+        assert panel.samples_spin.value() == expected
+        assert panel.samples_spin.isEnabled() == (data["source"] == "circle")
+        assert panel.noise_spin.isVisibleTo(panel) == (data["source"] == "circle")
+        if data["source"] != "circle":
+            assert f"{expected:,} rows" in panel.samples_spin.toolTip()

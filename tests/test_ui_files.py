@@ -138,6 +138,13 @@ def test_a_bad_csv_changes_nothing_opened_directly_or_by_a_config(qtbot, window,
     assert len(errors) == 1 and fragment in errors[0]
     assert_unchanged(qtbot, window, before)
     if not extra:   # the same file through Data > Open CSV
+        from playground.data.csv_source import text_columns
+        try:
+            text = text_columns(csv)
+        except Exception:   # noqa: BLE001 (a header the loader refuses: refused below)
+            text = []
+        if text:  # Open CSV leaves text feature columns out; the rest must still be refused
+            return
         assert not finished(qtbot, lambda done: window.open_csv(str(csv), on_done=done))
         assert len(errors) == 2 and fragment in errors[1]
         assert_unchanged(qtbot, window, before)

@@ -132,7 +132,8 @@ def test_refused_learning_rate_shows_inline(panel):
     panel.lr_spin.interpretText()  # as if typed and confirmed
     assert panel.model.config == before
     assert not panel.error_label.isHidden()
-    assert panel.error_label.text() == "train.optimizer.lr must be > 0, got 0"
+    assert panel.error_label.text() == "Learning rate must be > 0, got 0"  # the user's words
+    assert panel.error_label.anchor is panel.lr_spin
     assert panel.lr_spin.value() == pytest.approx(0.03)  # put back
     panel.lr_spin.setValue(0.01)  # a valid edit clears the message
     assert panel.error_label.isHidden() and panel.error_label.text() == ""
@@ -147,11 +148,48 @@ def test_tiny_rates_stay_readable(panel):
     assert panel.optimizer_options["eps"].text() == "1e-08"
 
 
-def test_refused_nesterov_resets_the_checkbox(panel):
-    panel.optimizer_options["nesterov"].setChecked(True)  # needs momentum > 0
-    assert "nesterov" in panel.error_label.text()
-    assert not panel.optimizer_options["nesterov"].isChecked()
-    assert panel.model.config.train.optimizer.option("nesterov") is False
+def test_nesterov_is_offered_only_with_momentum(panel):
+    nesterov, momentum = (panel.optimizer_options[k] for k in ("nesterov", "momentum"))
+    assert not nesterov.isEnabled() and "Momentum above 0" in nesterov.toolTip()
+    momentum.setValue(0.9)
+    assert nesterov.isEnabled() and "look one momentum step ahead" in nesterov.toolTip()
+    nesterov.setChecked(True)
+    assert panel.model.config.train.optimizer.option("nesterov") is True
+    panel.optimizer_options["dampening"].setValue(0.5)  # refused: said beside Dampening
+    assert panel.model.config.train.optimizer.option("dampening") == 0
+    assert panel.error_label.anchor is panel.optimizer_options["dampening"]
+    assert panel.error_label.text().startswith("Nesterov needs a Momentum above 0")
+    assert "train." not in panel.error_label.text() and "torch" not in panel.error_label.text()
+    nesterov.setChecked(False)
+    momentum.setValue(0.0)
+    assert not nesterov.isEnabled()
+
+
+def test_refusal_floats_beside_its_control_and_the_form_stays(panel, qtbot):
+    panel.resize(340, 900)
+    panel.show()
+    qtbot.waitExposed(panel)
+    rows = {w: w.geometry() for w in (panel.lr_spin, panel.batch_spin, panel.epochs_spin)}
+    panel.lr_spin.lineEdit().setText("0")
+    panel.lr_spin.interpretText()
+    balloon = panel.error_label
+    assert balloon.isVisible()
+    assert {w: w.geometry() for w in rows} == rows        # nothing moved
+    top_left = panel.lr_spin.mapTo(panel, panel.lr_spin.rect().bottomLeft())
+    assert 0 <= balloon.y() - top_left.y() <= 6            # just below the field
+    assert balloon.geometry().right() <= panel.width()     # and inside the panel
+
+
+def test_refusal_goes_when_its_control_is_hidden(panel, qtbot):
+    panel.show()
+    qtbot.waitExposed(panel)
+    choose(panel.schedule_combo, "step")
+    step = panel.schedule_options["step_size"]
+    panel._show_result("train.schedule.step_size must be >= 1, got 0", step)
+    assert panel.error_label.isVisible() and panel.error_label.text().startswith("Step size")
+    choose(panel.schedule_combo, "constant")   # step_size no longer applies
+    assert not step.isVisible()
+    assert panel.error_label.isHidden() and panel.error_label.anchor is None
 
 
 def test_every_input_has_an_accessible_name(panel):

@@ -223,7 +223,7 @@ def test_validator_error_shown_inline(setup):
     before = model.config
     panel._edit(units=0)  # not reachable from the spin box; the validator refuses it
     assert model.config == before
-    assert "units must be >= 1" in panel.error_label.text()
+    assert panel.error_label.text() == "The units of layer 1 must be >= 1, got 0"
     assert not panel.error_label.isHidden()
     panel.units.setValue(5)  # a good edit clears it
     assert panel.error_label.text() == ""

@@ -108,7 +108,8 @@ def test_speed_limit_and_stop_at_the_configured_epochs(qtbot, window):
     qtbot.wait(100)
     assert window.epoch_label.text() == "Epoch 12"   # paused itself at train.epochs
     window.toggle_play()                             # Play again: it says why nothing moves
-    assert window.statusBar().currentMessage().startswith("Finished 12 of 12 epochs: raise")
+    assert window.notice.text.startswith("Finished 12 of 12 epochs: raise Epochs")
+    assert not window._playing
     assert "test accuracy" in window.status.text() or "train accuracy" in window.status.text()
 
 

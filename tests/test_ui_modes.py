@@ -143,3 +143,15 @@ def test_code_view_follows_the_config_and_copies(qtbot, make_window):
     view.tabs.setCurrentIndex(1)
     view.copy()
     assert QApplication.clipboard().text() == view.editors["Keras"].toPlainText()
+
+
+def test_code_view_carries_the_runs_target_statistics(qtbot, make_window):
+    """A regression on standardized targets: the code's constants are the run's own."""
+    w = make_window({"data": {"source": "diabetes"},
+                     "model": {"type": "mlp", "layers": [{"type": "dense", "units": 4}]}})
+    ds = w.trainer.dataset
+    assert ds.y_std is not None
+    for name in ("PyTorch", "Keras"):
+        text = w.code_view.editors[name].toPlainText()
+        assert f"TARGET_MEAN = {[float(v) for v in ds.y_mean]!r}" in text
+        assert f"TARGET_STD = {[float(v) for v in ds.y_std]!r}" in text

@@ -114,15 +114,38 @@ def test_log_scale_checkbox(make):
     assert not w.plot.getAxis("left").logMode
 
 
-def test_regression_hides_accuracy_and_set_dataset_clears(make):
+def test_regression_plots_r2_under_the_loss_and_set_dataset_clears(make):
     w = make(LossPlot, dataset())
     w.show_snapshot(snapshot(5))
     w.set_dataset(dataset("regression"))
-    assert w.acc_widget.isHidden()
+    assert not w.acc_widget.isHidden()
+    assert w.acc_plot.getAxis("left").labelText == "R²"
     x, _ = w.train_curve.getData()
     assert x is None or len(x) == 0
-    w.show_snapshot(snapshot(3))
+    snap = snapshot(3)
+    r2 = np.array([-2.0, 0.3, 0.8])
+    snap.curves.update(train_r2=r2, test_r2=r2 - 0.1, train_mae=np.array([9.0, 5.0, 2.0]),
+                       test_mae=np.array([10.0, 6.0, 3.0]))
+    w.show_snapshot(snap)
     assert len(w.train_curve.getData()[0]) == 3
+    np.testing.assert_array_equal(w.acc_train_curve.getData()[1], r2)
+    assert w.acc_plot.vb.viewRange()[1][0] < -0.9     # it went below 0: the axis shows -1
+    w.set_dataset(dataset())
+    assert w.acc_plot.getAxis("left").labelText == "accuracy"
+    assert w.acc_plot.vb.viewRange()[1][0] > -0.1
+
+
+def test_a_divergence_is_marked_not_blank(make):
+    w = make(LossPlot, dataset())
+    snap = snapshot(1)
+    for key in ("train_loss", "test_loss", "batch_loss"):
+        snap.curves[key] = np.array([np.nan])      # blew up in the first epoch
+    w.show_snapshot(snap)
+    assert w.blowup_line.isVisible() and w.blowup_line.value() == 1.0
+    lo, hi = w.plot.vb.viewRange()[0]
+    assert lo <= 1.0 <= hi
+    w.set_dataset(dataset())
+    assert not w.blowup_line.isVisible()
 
 
 def test_hover_readout(make, qtbot):
@@ -201,21 +224,28 @@ def test_discretize_and_grid_none(make):
     assert len(np.unique(w.image.image)) > 2
 
 
-def test_multiclass_rgba(make):
+def test_multiclass_regions(make):
     w = make(DecisionRegionPlot, dataset(k=3))
     xs, ys, out = grid(3, r=10)
     w.show_snapshot(snapshot(1, grid=(xs, ys, out)))
     img = w.image.image
-    assert img.shape == (10, 10, 4) and img.dtype == np.uint8
+    assert img.shape == (10, 10, 3) and img.dtype == np.uint8   # opaque: fast to draw
     assert tuple(w.image.getLevels()) == (0.0, 255.0)
+    from playground.ui.decision_plot import MIN_STRENGTH, REGION_OPACITY
+    palette = ps.palette_rgb(3).astype(float)
+    neutral = np.array(QColor(ps.NEUTRAL).getRgb()[:3], float)
     cls = out.argmax(axis=-1)
-    from playground.ui.plot_style import palette_rgb
-    assert np.array_equal(img[..., :3], palette_rgb(3)[cls])
+    # each pixel lies on the segment from the undecided grey to its class's colour (both
+    # painted at the regions' opacity over white), at m >= MIN_STRENGTH of the way
+    ground = (1 - REGION_OPACITY) * 255
+    grey, full = REGION_OPACITY * neutral + ground, REGION_OPACITY * palette[cls] + ground
+    m = ((img - grey) * (full - grey)).sum(-1) / ((full - grey) ** 2).sum(-1)
+    assert np.abs(grey + m[..., None] * (full - grey) - img).max() <= 1.0
+    assert m.min() >= MIN_STRENGTH - 0.01 and m.max() <= 1.01
     confident = out.max(axis=-1)
-    assert img[..., 3].flat[confident.argmax()] > img[..., 3].flat[confident.argmin()]
-    w.discretize_check.setChecked(True)     # one flat alpha: the regions' opacity
-    from playground.ui.decision_plot import REGION_OPACITY
-    assert (w.image.image[..., 3] == int(255 * REGION_OPACITY)).all()
+    assert m.flat[confident.argmax()] > m.flat[confident.argmin()]
+    w.discretize_check.setChecked(True)     # the class's colour at the regions' opacity
+    assert np.abs(w.image.image - (REGION_OPACITY * palette[cls] + ground)).max() <= 0.5
     assert len({b.color().name() for b in w.train_scatter.data["brush"]}) == 3
 
 

@@ -135,6 +135,8 @@ def fresh_panels_state(window: MainWindow) -> dict:
     data, layers, train = DatasetPanel(model), LayerBuilderPanel(model), HyperparameterPanel(model)
     try:
         data.set_csv_columns(window.dataset_panel._csv_columns)
+        data._rows = window.dataset_panel._rows   # the loaded data's rows, as set_run gives
+        data._task = window.dataset_panel._task
         data.refresh()
         layers.set_output(window.layer_panel._output_units,
                           window.layer_panel._output_activation)

@@ -2,6 +2,10 @@
 
     pip install torch==2.13.0
     python tools/make_golden.py            # writes tests/golden/*.npz, prints a diagnostics table
+    python tools/make_golden.py --trace    # only the trace fixtures, tests/golden/trace/*.npz
+
+The trace fixtures (``TRACE_CASES``, at the end) are one step each as ``playground trace``
+shows it, made by torch autograd and torch.optim: see ``trace_twin`` and tests/golden/README.md.
 
 Each case is a tiny run (20-60 samples, 2-5 features, hidden widths 3-16, 5-40 epochs) trained by a
 PyTorch twin of the engine's training loop (PRODUCT.md section 1):
@@ -17,8 +21,12 @@ PyTorch twin of the engine's training loop (PRODUCT.md section 1):
   ``u = dropout_gen.random((batch, units))`` (``playground.rng.stream(seed, "dropout")``, one per
   run) and keeps units where ``u >= p``, scaled by ``1 / (1 - p)`` (as ATen: the mask is divided by
   ``1 - p``, then multiplied into the input); identity in eval mode;
-- end of epoch: eval-mode full passes on train and test (loss without penalty, accuracy), then the
-  scheduler steps (plateau on the test loss, or the train loss without a test split).
+- end of epoch: eval-mode full passes on train and test (loss without penalty, accuracy; for
+  regression R² and MAE from ``sklearn.metrics`` in the data's units), then the scheduler steps
+  (plateau on the test loss, or the train loss without a test split);
+- ``data.standardize_target`` (regression): the twin trains on ``(y - mean) / std`` with the
+  training split's mean and population std (a 0 std taken as 1), so its losses are in those
+  units, and undoes it (``std * out + mean``) for R², MAE and the predictions.
 
 Every fixture is an ``.npz`` (no pickle) holding:
 
@@ -30,7 +38,10 @@ Every fixture is an ``.npz`` (no pickle) holding:
 ``initial.<key>``      the initial state dict (float64; ``num_batches_tracked`` int64 0-d)
 ``final.<key>``        the state dict after ``epochs`` epochs, in the config dtype
 ``history.<field>``    per-epoch float64 arrays: lr, train_loss, test_loss, train_accuracy,
-                       test_accuracy (NaN where the engine reports None)
+                       test_accuracy (NaN where the engine reports None); regression cases also
+                       train_r2, test_r2, train_mae, test_mae
+``predict.<split>``    regression only: the final model's predictions in the data's units on
+                       ``train`` and ``test`` (eval mode, float64)
 =====================  ======================================================================
 
 The script also checks that every case is well-conditioned enough to be a fair test: it trains each
@@ -93,6 +104,7 @@ class Case:
     # clipping on at least this fraction of the steps (norm) or gradient elements (value), not all.
     min_plateau_reductions: int = 0
     min_clip_fraction: float = 0.0
+    standardize_target: bool = False  # data.standardize_target (regression)
 
 
 def D(kind: str, n_train: int, n_test: int, features: int, seed: int, **kw) -> dict[str, Any]:
@@ -282,6 +294,16 @@ CASES: list[Case] = [
          D("regression", 32, 0, 3, 35, targets=2), [dense(5, "silu")],
          T(20, 8, {"name": "sgd", "lr": 0.05, "momentum": 0.9}, loss="mse"),
          seed=45, init_seed=35),
+    Case("target_std_mse_1", "standardized target (mean 40, std ~25): losses in z units",
+         D("regression", 30, 10, 3, 68, targets=1, target_scale=[25.0], target_offset=[40.0]),
+         [dense(6, "tanh")], T(15, 10, {"name": "adam", "lr": 0.02}), seed=78, init_seed=68,
+         standardize_target=True),
+    Case("target_std_mse_2_f32", "2 standardized targets of unlike scales, float32, shuffled",
+         D("regression", 32, 8, 3, 69, targets=2, target_scale=[0.01, 300.0],
+           target_offset=[-2.0, 1000.0]),
+         [dense(5, "silu")], T(10, 8, {"name": "sgd", "lr": 0.03, "momentum": 0.9},
+                               dtype=F32, shuffle=True),
+         seed=79, init_seed=69, standardize_target=True),
 
     # --- activations as the dense layers' activation -----------------------------------------
     Case("act_dense_a", "dense activations sigmoid, tanh, relu",
@@ -478,6 +500,8 @@ def make_data(spec: dict[str, Any]) -> tuple[np.ndarray, ...]:
             t = spec["targets"]
             w = r.normal(size=(f, t))
             y = np.tanh(x @ w) + 0.3 * (x[:, :1] ** 2) + noise * 0.3 * r.normal(size=(n, t))
+            y = y * np.asarray(spec.get("target_scale", 1.0)) + np.asarray(
+                spec.get("target_offset", 0.0))
             k = 0
         if kind == "regression" or (
                 len(np.unique(y[:n_train])) == k and (n_test == 0 or len(np.unique(y[n_train:])) >= 2)):
@@ -496,11 +520,15 @@ def make_data(spec: dict[str, Any]) -> tuple[np.ndarray, ...]:
 def make_config(case: Case, x_train: np.ndarray, x_test: np.ndarray) -> dict[str, Any]:
     n_train, n_test = len(x_train), len(x_test)
     task = "regression" if case.data["kind"] == "regression" else "classification"
+    data: dict[str, Any] = {"source": "csv", "path": f"{case.name}.csv", "task": task,
+                            "test_fraction": round(n_test / (n_train + n_test), 4),
+                            "standardize": False}
+    if case.standardize_target:
+        data["standardize_target"] = True
     return {
         "format": 1,
         "seed": case.seed,
-        "data": {"source": "csv", "path": f"{case.name}.csv", "task": task,
-                 "test_fraction": round(n_test / (n_train + n_test), 4), "standardize": False},
+        "data": data,
         "model": {"type": "mlp", "layers": case.layers},
         "train": case.train,
     }
@@ -585,12 +613,52 @@ class Run:
     plateau_reductions: int
     plateau_margin: float          # min relative distance of the metric to best * (1 - thr)
     logit_margin: float            # min |logit| (binary bce) or top-2 gap, at evaluations
+    predictions: dict[str, np.ndarray]  # regression: final predictions in the data's units
 
 
-def train_twin(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: torch.dtype,
-               perturb: float = 0.0) -> Run:
-    """Train the twin; ``perturb`` > 0 multiplies the initial weights and the inputs by
-    1 + perturb * N(0, 1) (a stand-in for another implementation's rounding)."""
+@dataclass
+class Twin:
+    """The torch twin of one run, set up: model (train mode, initial weights loaded), data as
+    tensors, loss, optimizer, scheduler, and the config's batch, penalty and clipping."""
+
+    model: nn.Sequential
+    X: torch.Tensor
+    Y: torch.Tensor
+    Xt: torch.Tensor
+    Yt: torch.Tensor
+    y_lab: np.ndarray
+    yt_lab: np.ndarray
+    task: str
+    loss_name: str
+    loss_fn: nn.Module
+    opt: torch.optim.Optimizer
+    sched: Any
+    sname: str
+    tr: dict[str, Any]
+    reg: dict[str, Any]
+    clip: dict[str, Any]
+    n: int
+    bs: int
+    shuffle_gen: np.random.Generator
+    y_mean: Any = 0.0  # data.standardize_target: Y, Yt are (y - y_mean) / y_std
+    y_std: Any = 1.0
+
+    def add_penalty(self) -> None:
+        """L1/L2 into every Linear weight's gradient (after backward, before clipping)."""
+        with torch.no_grad():
+            for m in self.model:
+                if not isinstance(m, nn.Linear):
+                    continue
+                if self.reg["kind"] == "l1":
+                    m.weight.grad.add_(torch.sign(m.weight), alpha=self.reg["rate"])
+                elif self.reg["kind"] == "l2":
+                    m.weight.grad.add_(m.weight, alpha=self.reg["rate"])
+
+
+def twin_setup(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: torch.dtype,
+               perturb: float = 0.0) -> Twin:
+    """``perturb`` > 0 multiplies the initial weights and the inputs by 1 + perturb * N(0, 1)
+    (a stand-in for another implementation's rounding)."""
     x_train, y_train, x_test, y_test = data
     if perturb:
         g = np.random.default_rng(12345)
@@ -619,7 +687,15 @@ def train_twin(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: to
             return t.to(dtype).reshape(-1, 1) if loss_name == "bce" else t
         return torch.from_numpy(np.asarray(a, np.float64)).to(dtype)
 
-    X, Y, Xt, Yt = tens(x_train), tens(y_train, True), tens(x_test), tens(y_test, True)
+    # data.standardize_target: train on z-scores (as fit_standardize: population std, 0 -> 1)
+    y_mean, y_std = 0.0, 1.0
+    if task == "regression" and cfg["data"].get("standardize_target", False):
+        y_mean, y_std = y_train.mean(axis=0), y_train.std(axis=0)
+        y_std[y_std == 0] = 1.0
+    X, Y = tens(x_train), tens((y_train - y_mean) / y_std if task == "regression" else y_train,
+                               True)
+    Xt, Yt = tens(x_test), tens((y_test - y_mean) / y_std if task == "regression" else y_test,
+                                True)
     y_lab, yt_lab = np.asarray(y_train), np.asarray(y_test)
     loss_fn = {"bce": nn.BCEWithLogitsLoss(), "cross_entropy": nn.CrossEntropyLoss(),
                "mse": nn.MSELoss()}[loss_name]
@@ -653,13 +729,33 @@ def train_twin(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: to
 
     reg = tr.get("regularization", {"kind": "none", "rate": 0.0})
     clip = tr.get("clip", {})
-    linears = [m for m in model if isinstance(m, nn.Linear)]
     n = len(X)
     bs = tr["batch_size"]
     if bs == 0 or bs >= n:
         bs = n
-    hist = {key: [] for key in ("lr", "train_loss", "test_loss", "train_accuracy",
-                                "test_accuracy")}
+    return Twin(model, X, Y, Xt, Yt, y_lab, yt_lab, task, loss_name, loss_fn, opt, sched, sname,
+                tr, reg, clip, n, bs, shuffle_gen, y_mean=y_mean, y_std=y_std)
+
+
+def train_twin(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: torch.dtype,
+               perturb: float = 0.0) -> Run:
+    """Train the twin; ``perturb`` > 0 multiplies the initial weights and the inputs by
+    1 + perturb * N(0, 1) (a stand-in for another implementation's rounding)."""
+    tw = twin_setup(cfg, data, init, dtype, perturb)
+    model, opt, sched, sname, loss_fn = tw.model, tw.opt, tw.sched, tw.sname, tw.loss_fn
+    X, Y, Xt, Yt, y_lab, yt_lab = tw.X, tw.Y, tw.Xt, tw.Yt, tw.y_lab, tw.yt_lab
+    task, loss_name, tr, epochs = tw.task, tw.loss_name, tw.tr, tw.tr["epochs"]
+    clip, n, bs, shuffle_gen = tw.clip, tw.n, tw.bs, tw.shuffle_gen
+    y_mean, y_std = tw.y_mean, tw.y_std
+    hist_keys = ["lr", "train_loss", "test_loss", "train_accuracy", "test_accuracy"]
+    if task == "regression":
+        hist_keys += ["train_r2", "test_r2", "train_mae", "test_mae"]
+    hist: dict[str, list[float]] = {key: [] for key in hist_keys}
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    def in_data_units(Xe):
+        with torch.no_grad():
+            return model(Xe).to(torch.float64).numpy() * y_std + y_mean
     clipped = steps = 0
     reductions = 0
     plateau_margin = math.inf
@@ -671,7 +767,9 @@ def train_twin(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: to
             out = model(Xe)
             loss = float(loss_fn(out, Ye))
             if task != "classification":
-                return loss, math.nan
+                pred = out.to(torch.float64).numpy() * y_std + y_mean
+                r2 = r2_score(labels, pred) if len(labels) >= 2 else math.nan
+                return loss, (r2, mean_absolute_error(labels, pred))
             z = out.to(torch.float64).numpy()
             if loss_name == "bce":
                 pred = (z[:, 0] > 0).astype(np.int64)
@@ -691,12 +789,7 @@ def train_twin(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: to
             opt.zero_grad()
             loss = loss_fn(model(xb), yb)
             loss.backward()
-            with torch.no_grad():
-                for m in linears:
-                    if reg["kind"] == "l1":
-                        m.weight.grad.add_(torch.sign(m.weight), alpha=reg["rate"])
-                    elif reg["kind"] == "l2":
-                        m.weight.grad.add_(m.weight, alpha=reg["rate"])
+            tw.add_penalty()
             steps += 1
             if "norm" in clip:
                 total = torch.nn.utils.clip_grad_norm_(model.parameters(), clip["norm"])
@@ -708,15 +801,21 @@ def train_twin(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: to
                 torch.nn.utils.clip_grad_value_(model.parameters(), clip["value"])
             opt.step()
         model.eval()
+        nothing = (math.nan, math.nan) if task == "regression" else math.nan
         train_loss, train_acc = evaluate(X, Y, y_lab)
         if len(Xt):
             test_loss, test_acc = evaluate(Xt, Yt, yt_lab)
         else:
-            test_loss, test_acc = math.nan, math.nan
+            test_loss, test_acc = math.nan, nothing
         model.train()
         hist["lr"].append(lr)
         hist["train_loss"].append(train_loss)
         hist["test_loss"].append(test_loss)
+        if task == "regression":  # evaluate gave (R², MAE) where accuracy would be
+            for split, (r2, mae) in (("train", train_acc), ("test", test_acc)):
+                hist[f"{split}_r2"].append(r2)
+                hist[f"{split}_mae"].append(mae)
+            train_acc = test_acc = math.nan
         hist["train_accuracy"].append(train_acc)
         hist["test_accuracy"].append(test_acc)
         if sched is not None:
@@ -735,9 +834,13 @@ def train_twin(cfg: dict[str, Any], data, init: dict[str, np.ndarray], dtype: to
     for key, t in model.state_dict().items():
         a = t.detach().numpy().copy()
         final[key] = a.reshape(()) if key.endswith("num_batches_tracked") else a
+    predictions = {}
+    if task == "regression":
+        model.eval()
+        predictions = {"train": in_data_units(X), "test": in_data_units(Xt)}
     return Run(final, {key: np.asarray(v, np.float64) for key, v in hist.items()},
                opt.param_groups[0]["lr"], clipped / max(steps, 1), reductions,
-               plateau_margin, logit_margin)
+               plateau_margin, logit_margin, predictions)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -774,11 +877,13 @@ def check_case(case: Case, run: Run, r32: Run, r64: Run, r64p: Run) -> dict[str,
     """
     dtype = case.train["dtype"]
     keys = [k for k in r64.final if not k.endswith("num_batches_tracked")]
-    hist_keys = ("lr", "train_loss", "test_loss")
+    hist_keys = [h for h in ("lr", "train_loss", "test_loss", "train_r2", "test_r2",
+                             "train_mae", "test_mae") if h in r64.history]
 
     def drift(a: Run, b: Run, tol: str) -> float:
         return max([usage(a.final[k], b.final[k], tol) for k in keys]
-                   + [usage(a.history[h], b.history[h], tol) for h in hist_keys])
+                   + [usage(a.history[h], b.history[h], tol) for h in hist_keys]
+                   + [usage(a.predictions[s], b.predictions[s], tol) for s in a.predictions])
 
     def same_decisions(a: Run, b: Run) -> bool:
         return (all(np.array_equal(a.history[h], b.history[h], equal_nan=True)
@@ -840,14 +945,52 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     path.write_bytes(buf.getvalue())
 
 
+def prepare(case: Case) -> tuple[tuple[np.ndarray, ...], dict[str, Any], dict[str, np.ndarray],
+                                 str, str]:
+    """(data, config, initial state dict, task, loss name) of a case."""
+    data = make_data(case.data)
+    cfg = make_config(case, data[0], data[2])
+    RunConfig.from_dict(json.loads(json.dumps(cfg)))  # valid for the engine too
+    x_train, y_train = data[0], data[1]
+    task = cfg["data"]["task"]
+    k = int(max(data[1].max(), data[3].max() if len(data[3]) else 0)) + 1 \
+        if task == "classification" else 0
+    loss_name = resolve_loss(case.train.get("loss", "auto"), task, k)
+    out_units = {"bce": 1, "cross_entropy": k}.get(loss_name, 0) or y_train.shape[1]
+    init = initial_state(case, cfg, x_train.shape[1], out_units)
+    return data, cfg, init, task, loss_name
+
+
+def case_arrays(cfg: dict[str, Any], meta: dict[str, Any], data, init) -> dict[str, np.ndarray]:
+    """What every fixture holds: config, meta, the data and the initial state dict."""
+    arrays: dict[str, np.ndarray] = {
+        "config": np.array(json.dumps(cfg, sort_keys=True)),
+        "meta": np.array(json.dumps(meta, sort_keys=True)),
+        "x_train": data[0], "y_train": data[1], "x_test": data[2], "y_test": data[3],
+    }
+    arrays.update({f"initial.{k}": v for k, v in init.items()})
+    return arrays
+
+
 def main() -> int:
     if not torch.__version__.startswith(TORCH_VERSION):
         print(f"warning: fixtures were made with torch {TORCH_VERSION}, this is "
               f"{torch.__version__}", file=sys.stderr)
     torch.set_num_threads(1)
-    names = [c.name for c in CASES]
+    names = [c.name for c in CASES + TRACE_CASES]
     assert len(set(names)) == len(names), "duplicate case names"
-    only = set(sys.argv[1:])
+    args = sys.argv[1:]
+    only = set(a for a in args if a != "--trace")
+    failed = [] if "--trace" in args else make_parity(only)
+    failed += make_traces(only)
+    if failed:
+        print(f"cases that are not fair tests: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def make_parity(only: set[str]) -> list[str]:
+    """The training-run fixtures (CASES) in tests/golden; returns the unfair cases' names."""
     OUT.mkdir(parents=True, exist_ok=True)
     failed = []
     print(f"{'case':34s} {'dtype':7s} {'f32drift':>8s} {'f64pert':>8s} {'clip':>5s} {'plat':>4s} "
@@ -855,16 +998,7 @@ def main() -> int:
     for case in CASES:
         if only and case.name not in only:
             continue
-        data = make_data(case.data)
-        cfg = make_config(case, data[0], data[2])
-        RunConfig.from_dict(json.loads(json.dumps(cfg)))  # valid for the engine too
-        x_train, y_train = data[0], data[1]
-        task = cfg["data"]["task"]
-        k = int(max(data[1].max(), data[3].max() if len(data[3]) else 0)) + 1 \
-            if task == "classification" else 0
-        loss_name = resolve_loss(case.train.get("loss", "auto"), task, k)
-        out_units = {"bce": 1, "cross_entropy": k}.get(loss_name, 0) or y_train.shape[1]
-        init = initial_state(case, cfg, x_train.shape[1], out_units)
+        data, cfg, init, task, loss_name = prepare(case)
         r64 = train_twin(cfg, data, init, torch.float64)
         r32 = train_twin(cfg, data, init, torch.float32)
         r64p = train_twin(cfg, data, init, torch.float64, perturb=1e-14)
@@ -882,25 +1016,251 @@ def main() -> int:
                 "epochs": case.train["epochs"], "task": task, "loss": loss_name,
                 "has_test": bool(len(data[2])), "final_lr": run.final_lr,
                 "torch": torch.__version__, "diagnostics": diag}
-        arrays: dict[str, np.ndarray] = {
-            "config": np.array(json.dumps(cfg, sort_keys=True)),
-            "meta": np.array(json.dumps(meta, sort_keys=True)),
-            "x_train": data[0], "y_train": data[1], "x_test": data[2], "y_test": data[3],
-        }
-        arrays.update({f"initial.{k}": v for k, v in init.items()})
+        arrays = case_arrays(cfg, meta, data, init)
         arrays.update({f"final.{k}": v for k, v in run.final.items()})
         arrays.update({f"history.{k}": v for k, v in run.history.items()})
+        arrays.update({f"predict.{k}": v for k, v in run.predictions.items()})
         write_npz(OUT / f"{case.name}.npz", arrays)
-    wanted = {f"{c.name}.npz" for c in CASES}
-    for stale in OUT.glob("*.npz"):
+    tidy(OUT, CASES, only, "fixtures")
+    return failed
+
+
+def tidy(folder: Path, cases: list[Case], only: set[str], what: str) -> None:
+    """Delete the folder's fixtures that no case makes (unless only some cases were made);
+    print how many there are."""
+    wanted = {f"{c.name}.npz" for c in cases}
+    for stale in folder.glob("*.npz"):
         if stale.name not in wanted and not only:
             stale.unlink()
-    total = sum(p.stat().st_size for p in OUT.glob("*.npz"))
-    print(f"{len(list(OUT.glob('*.npz')))} fixtures, {total / 1024:.0f} KiB")
-    if failed:
-        print(f"cases that are not fair tests: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    total = sum(p.stat().st_size for p in folder.glob("*.npz"))
+    print(f"{len(list(folder.glob('*.npz')))} {what}, {total / 1024:.0f} KiB")
+
+
+# ---------------------------------------------------------------------------------------------
+# trace fixtures: one step, as ``playground trace`` shows it, made by torch autograd + torch.optim
+
+TRACE_OUT = OUT / "trace"
+
+
+@dataclass
+class TraceCase(Case):
+    """A run's step after ``pre_steps`` batch steps (so the optimizer has state), on ``rows``
+    of the training split (None: the batch the next step takes)."""
+
+    pre_steps: int = 0
+    rows: list[int] | None = None
+
+
+TRACE_CASES: list[TraceCase] = [
+    TraceCase("sgd_bce_tanh", "SGD, bce, tanh: the first batch of the first epoch",
+              D("binary", 24, 8, 2, 101), [dense(4, "tanh")],
+              T(5, 6, {"name": "sgd", "lr": 0.3}), seed=201, init_seed=101),
+    TraceCase("sgd_nesterov_ce_relu_sigmoid", "SGD nesterov 0.9, weight decay, L2; cross "
+              "entropy; relu then a sigmoid layer; 3 steps in (momentum buffer set)",
+              D("multiclass", 30, 6, 3, 102, classes=3),
+              [dense(6, "relu"), dense(4), act("sigmoid")],
+              T(5, 10, {"name": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": True,
+                        "weight_decay": 0.01}, regularization={"kind": "l2", "rate": 0.02}),
+              seed=202, init_seed=102, pre_steps=3),
+    TraceCase("sgd_momentum_first_elu", "SGD momentum 0.8 dampening 0.2: the first step "
+              "(the buffer starts as the gradient); elu; custom rows",
+              D("binary", 24, 0, 3, 103), [dense(5, "elu")],
+              T(5, 8, {"name": "sgd", "lr": 0.2, "momentum": 0.8, "dampening": 0.2}),
+              seed=203, init_seed=103, rows=[4, 0, 17, 9]),
+    TraceCase("rmsprop_centered_mse_gelu_clipnorm", "RMSprop centered + momentum; mse on 2 "
+              "targets; gelu; clip norm that triggers; 4 steps in",
+              D("regression", 24, 6, 3, 104, targets=2), [dense(6, "gelu")],
+              T(5, 6, {"name": "rmsprop", "lr": 0.01, "centered": True, "momentum": 0.5},
+                clip={"norm": 0.05}), seed=204, init_seed=104, pre_steps=4),
+    TraceCase("rmsprop_leaky_clipvalue", "RMSprop plain, weight decay; bce; leaky_relu; clip "
+              "value on some entries; 2 steps in",
+              D("binary", 24, 6, 3, 105), [dense(6, "leaky_relu")],
+              T(5, 8, {"name": "rmsprop", "lr": 0.01, "weight_decay": 0.01},
+                clip={"value": 0.02}), seed=205, init_seed=105, pre_steps=2),
+    TraceCase("adam_bn_l1_silu_shuffled", "Adam; batchnorm after tanh; L1; silu; cross "
+              "entropy; shuffled, 5 steps in (the next batch of epoch 2)",
+              D("multiclass", 32, 8, 3, 106, classes=3),
+              [dense(6, "tanh"), bn(momentum=0.2), dense(5, "silu")],
+              T(5, 8, {"name": "adam", "lr": 0.01}, shuffle=True,
+                regularization={"kind": "l1", "rate": 0.01}), seed=206, init_seed=106,
+              pre_steps=5),
+    TraceCase("adam_amsgrad_wd_layers", "Adam amsgrad with weight decay; activation layers "
+              "(tanh, linear = Identity); bce; 3 steps in",
+              D("binary", 24, 6, 2, 107), [dense(5), act("tanh"), act("linear"), dense(3, "relu")],
+              T(5, 8, {"name": "adam", "lr": 0.02, "amsgrad": True, "weight_decay": 0.01,
+                       "betas": [0.8, 0.99]}), seed=207, init_seed=107, pre_steps=3),
+    TraceCase("adamw_dropout_replayed", "AdamW; dropout 0.3 with the stream's mask (replayed); "
+              "relu; shuffled; custom rows after 2 steps",
+              D("binary", 24, 6, 3, 108), [dense(8, "relu"), drop(0.3)],
+              T(5, 8, {"name": "adamw", "lr": 0.01}, shuffle=True), seed=208, init_seed=108,
+              pre_steps=2, rows=[3, 7, 11, 0, 20]),
+    TraceCase("adamw_dropout0_bn_l2_clipvalue", "AdamW; dropout p=0; batchnorm; L2; clip "
+              "value; mse; 1 step in",
+              D("regression", 24, 6, 3, 109, targets=1),
+              [dense(6, "sigmoid"), bn(), drop(0.0), dense(4, "tanh")],
+              T(5, 6, {"name": "adamw", "lr": 0.01, "weight_decay": 0.05},
+                regularization={"kind": "l2", "rate": 0.01}, clip={"value": 0.01}),
+              seed=209, init_seed=109, pre_steps=1),
+    TraceCase("adam_single_row_ce", "Adam; a single row (a batch of one, no batchnorm); "
+              "cross entropy with 4 classes; 2 steps in",
+              D("multiclass", 28, 0, 3, 110, classes=4), [dense(5, "tanh")],
+              T(5, 7, {"name": "adam", "lr": 0.01}), seed=210, init_seed=110, pre_steps=2,
+              rows=[13]),
+    TraceCase("sgd_step_schedule_lr", "SGD with a step schedule (gamma 0.5 each epoch): 4 steps "
+              "in, the step at epoch 2's lr; L1 with clip norm",
+              D("binary", 24, 6, 2, 111), [dense(4, "tanh")],
+              T(5, 8, {"name": "sgd", "lr": 0.4}, schedule={"name": "step", "step_size": 1,
+                                                           "gamma": 0.5},
+                regularization={"kind": "l1", "rate": 0.01}, clip={"norm": 0.1}),
+              seed=211, init_seed=111, pre_steps=4),
+    TraceCase("mse_standardized_target", "mse on a standardized target (mean 40, std ~25): "
+              "the trace works on the targets the engine trains on; Adam; 2 steps in",
+              D("regression", 24, 6, 3, 112, targets=1, target_scale=[25.0],
+                target_offset=[40.0]), [dense(5, "tanh")],
+              T(5, 8, {"name": "adam", "lr": 0.02}), seed=212, init_seed=112, pre_steps=2,
+              standardize_target=True),
+    TraceCase("kitchen_f32", "float32: batchnorm, dropout 0.2, clip norm, L2, Adam, shuffled, "
+              "3 steps in",
+              D("multiclass", 30, 6, 4, 115, classes=3),
+              [dense(8, "gelu"), bn(), drop(0.2), dense(5, "elu")],
+              T(5, 10, {"name": "adam", "lr": 0.01}, dtype=F32, shuffle=True,
+                regularization={"kind": "l2", "rate": 0.005}, clip={"norm": 0.5}),
+              seed=213, init_seed=115, pre_steps=3),
+]
+
+
+def trace_twin(case: TraceCase, cfg: dict[str, Any], data, init: dict[str, np.ndarray],
+               dtype: torch.dtype, perturb: float = 0.0) -> dict[str, np.ndarray]:
+    """``pre_steps`` batch steps as training takes them (a permutation per epoch when
+    shuffling, the schedule stepped at each epoch end), then the traced step on the rows with
+    every module's output and dL/d(output) (``retain_grad``), the raw gradients, the gradient
+    after L1/L2 and clipping, the update and the optimizer's state afterwards."""
+    tw = twin_setup(cfg, data, init, dtype, perturb)
+    model, opt = tw.model, tw.opt
+    shuffle = tw.tr.get("shuffle", True)
+    order, pos = None, 0
+
+    def clip_and_step() -> dict[str, np.ndarray]:
+        params = list(model.parameters())
+        out = {"total_norm": np.array(float(torch.linalg.vector_norm(
+            torch.cat([p.grad.reshape(-1) for p in params]))))}
+        if "norm" in tw.clip:
+            torch.nn.utils.clip_grad_norm_(params, tw.clip["norm"])
+        elif "value" in tw.clip:
+            out.update({f"clipped.{k}": (p.grad.abs() > tw.clip["value"]).numpy()
+                        for k, p in model.named_parameters()})
+            torch.nn.utils.clip_grad_value_(params, tw.clip["value"])
+        opt.step()
+        return out
+
+    for _ in range(case.pre_steps):
+        if order is None:
+            order, pos = (tw.shuffle_gen.permutation(tw.n) if shuffle else np.arange(tw.n)), 0
+        idx = torch.from_numpy(order[pos:pos + tw.bs])
+        opt.zero_grad()
+        tw.loss_fn(model(tw.X[idx]), tw.Y[idx]).backward()
+        tw.add_penalty()
+        clip_and_step()
+        pos += len(idx)
+        if pos == tw.n:
+            order = None
+            if tw.sched is not None:
+                tw.sched.step()
+    if case.rows is not None:
+        rows = np.array(case.rows, np.int64)
+    else:
+        if order is None:
+            order, pos = (tw.shuffle_gen.permutation(tw.n) if shuffle else np.arange(tw.n)), 0
+        rows = order[pos:pos + tw.bs].copy()
+    idx = torch.from_numpy(rows)
+    xb, yb = tw.X[idx].clone().requires_grad_(True), tw.Y[idx]
+    opt.zero_grad()
+    outs, a = [], xb
+    for m in model:
+        a = m(a)
+        a.retain_grad()
+        outs.append(a)
+    loss = tw.loss_fn(a, yb)
+    per_row = {"bce": nn.BCEWithLogitsLoss(reduction="none"),
+               "cross_entropy": nn.CrossEntropyLoss(reduction="none"),
+               "mse": nn.MSELoss(reduction="none")}[tw.loss_name](a, yb).detach()
+    per_row = per_row.reshape(len(rows), -1).mean(dim=1)
+    loss.backward()
+    arr = {"rows": rows, "lr": np.array(float(opt.param_groups[0]["lr"])),
+           "loss": np.array(float(loss.detach())), "loss_per_row": per_row.numpy(),
+           "input_grad": xb.grad.numpy().copy()}
+    for i, o in enumerate(outs):
+        arr[f"module.{i}.output"] = o.detach().numpy().copy()
+        arr[f"module.{i}.grad_output"] = o.grad.numpy().copy()
+    named = dict(model.named_parameters())
+    arr.update({f"grad.{k}": p.grad.numpy().copy() for k, p in named.items()})
+    before = {k: p.detach().clone() for k, p in named.items()}
+    tw.add_penalty()
+    arr.update(clip_and_step())
+    arr.update({f"clip_grad.{k}": p.grad.numpy().copy() for k, p in named.items()})
+    arr.update({f"update.{k}": (p.detach() - before[k]).numpy() for k, p in named.items()})
+    for key, t in model.state_dict().items():
+        a = t.detach().numpy().copy()
+        arr[f"after.{key}"] = a.reshape(()) if key.endswith("num_batches_tracked") else a
+    for k, p in named.items():
+        for buf, value in opt.state[p].items():
+            if buf == "step":
+                arr["step"] = np.array(int(value))
+            elif isinstance(value, torch.Tensor):
+                arr[f"state.{buf}.{k}"] = value.numpy().copy()
+    return arr
+
+
+def check_trace(case: TraceCase, r32, r64, r64p) -> dict[str, Any]:
+    """A fair test at the parity tolerances (as ``check_case``), and the case's clipping
+    really clips (norm: the factor is below 1; value: some entries, not all)."""
+    dtype = case.train["dtype"]
+    keys = [k for k in r64 if r64[k].dtype.kind == "f"]
+    d32 = max(usage(r32[k], r64[k], "float32") for k in keys)
+    d64 = max(usage(r64p[k], r64[k], "float64") for k in keys)
+    run = r64 if dtype == "float64" else r32
+    problems = []
+    if dtype == "float32" and d32 > 0.2:
+        problems.append(f"float32/float64 drift uses {d32:.3g} of the float32 tolerance")
+    if dtype == "float64" and d64 > 0.1:
+        problems.append(f"a 1e-14 perturbation uses {d64:.3g} of the float64 tolerance")
+    clip = case.train.get("clip", {})
+    if "norm" in clip and not float(run["total_norm"]) > clip["norm"] * 1.01:
+        problems.append("clip norm does not trigger on the traced step")
+    if "value" in clip:
+        hit = np.concatenate([v.ravel() for k, v in run.items() if k.startswith("clipped.")])
+        if not 0 < hit.mean() < 1:
+            problems.append(f"clip value clips {hit.mean():.0%} of the entries")
+    return {"f32_drift": d32, "f64_perturbation": d64, "problems": problems}
+
+
+def make_traces(only: set[str]) -> list[str]:
+    """The trace fixtures (TRACE_CASES) in tests/golden/trace; returns the unfair cases."""
+    TRACE_OUT.mkdir(parents=True, exist_ok=True)
+    failed = []
+    print(f"\n{'trace case':38s} {'dtype':7s} {'f32drift':>8s} {'f64pert':>8s}  problems")
+    for case in TRACE_CASES:
+        if only and case.name not in only:
+            continue
+        data, cfg, init, task, loss_name = prepare(case)
+        r64 = trace_twin(case, cfg, data, init, torch.float64)
+        r32 = trace_twin(case, cfg, data, init, torch.float32)
+        r64p = trace_twin(case, cfg, data, init, torch.float64, perturb=1e-14)
+        diag = check_trace(case, r32, r64, r64p)
+        dtype = case.train["dtype"]
+        print(f"{case.name:38s} {dtype:7s} {diag['f32_drift']:8.3g} "
+              f"{diag['f64_perturbation']:8.3g}  {'; '.join(diag['problems'])}")
+        if diag["problems"]:
+            failed.append(case.name)
+        meta = {"name": case.name, "description": case.description, "task": task,
+                "loss": loss_name, "pre_steps": case.pre_steps,
+                "rows_given": case.rows is not None, "torch": torch.__version__,
+                "diagnostics": diag}
+        arrays = case_arrays(cfg, meta, data, init)
+        arrays.update(r64 if dtype == "float64" else r32)
+        write_npz(TRACE_OUT / f"{case.name}.npz", arrays)
+    tidy(TRACE_OUT, TRACE_CASES, only, "trace fixtures")
+    return failed
 
 
 if __name__ == "__main__":

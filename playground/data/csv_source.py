@@ -1,5 +1,9 @@
 """CSV import: a header row of names, numeric feature columns, one target column.
 
+The feature columns are every column but the target, in file order, or the ``columns`` given
+(``data.columns``), in that order: the other columns are never converted, so a text column
+left out does not stop a file from loading.
+
 Read with the ``csv`` module (comma-separated, double quotes, UTF-8 with or without a BOM).
 Spaces after a comma are skipped (so ``a, "b"`` quotes b), names and cells are stripped, and fully
 blank lines are skipped. Every problem is a one-line DataError naming the file and, where it
@@ -22,6 +26,7 @@ import csv
 import io
 import itertools
 import math
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -70,11 +75,11 @@ def _blank(row: list[str]) -> bool:
 
 
 def _parse(data: bytes, lines: int, name: str, target: str | None, task: str | None,
-           progress: Stage) -> _Columns:
+           progress: Stage, columns: Sequence[str] | None = None) -> _Columns:
     """The file's rows converted block by block into ``_Columns``; every row as wide as the
     header. ``progress`` hears lines parsed over ``lines`` (an estimate) after every block."""
     reader = _reader(data)
-    columns: _Columns | None = None
+    parsed: _Columns | None = None
     ends: list[int] = []
     block: list[list[str]] = []
     size = ROWS_PER_BLOCK
@@ -86,10 +91,10 @@ def _parse(data: bytes, lines: int, name: str, target: str | None, task: str | N
                 if _blank(row):
                     last = reader.line_num
                     continue
-                if columns is None:
+                if parsed is None:
                     header = [c.strip() for c in row]
                     _check_header(header, reader.line_num, name)
-                    columns = _Columns(header, target, task, name, data, lines, progress)
+                    parsed = _Columns(header, target, task, name, data, lines, progress, columns)
                     size = max(1, min(ROWS_PER_BLOCK, CELLS_PER_BLOCK // len(header)))
                     wide = len(header) if len(header) > 1 else -1  # else a row may be blank
                     last = reader.line_num
@@ -105,19 +110,19 @@ def _parse(data: bytes, lines: int, name: str, target: str | None, task: str | N
             ends.append(reader.line_num)
             block.append(row)
             if len(block) == size:
-                columns.add(block, ends)
+                parsed.add(block, ends)
                 last = reader.line_num
                 block, ends = [], []
                 progress.advance(last, lines, f"Parsing {name}")
     except csv.Error as exc:
         raise DataError(f"{name} line {reader.line_num}: not valid CSV ({exc})") from None
-    if columns is None:
+    if parsed is None:
         raise DataError(f"CSV file is empty: {name}; a header row and at least 2 data rows "
                         f"are needed")
     if block:
-        columns.add(block, ends)
-    columns.data = None  # the bytes may go
-    return columns
+        parsed.add(block, ends)
+    parsed.data = None  # the bytes may go
+    return parsed
 
 
 def _check_header(header: list[str], line: int, name: str) -> None:
@@ -156,7 +161,8 @@ def _parse_column(cells: Sequence[str], lines: list[int], col: str, name: str) -
         if not cell:
             raise DataError(f"{where} is empty; missing values are not supported")
         if not _is_number(cell):
-            raise DataError(f"{where}: {cell!r} is not a number; feature columns must be numeric")
+            raise DataError(f"{where}: {cell!r} is not a number; feature columns must be "
+                            f"numeric (data.columns lists the ones to use, leaving others out)")
         if not math.isfinite(float(cell)):
             raise DataError(f"{where}: {cell!r} is not a finite number; NaN and infinity are "
                             f"not supported")
@@ -209,14 +215,26 @@ class _Columns:
     first bad line; then the target's first empty cell, its first non-finite value...)."""
 
     def __init__(self, header: list[str], target: str | None, task: str | None, name: str,
-                 data: bytes, lines: int, progress: Stage) -> None:
+                 data: bytes, lines: int, progress: Stage,
+                 columns: Sequence[str] | None = None) -> None:
         self.header, self.task, self.name = header, task, name
         self.data, self.progress = data, progress
         self.col = header[-1] if target is None else target
+        self.columns = None if columns is None else tuple(columns)
         self.rows = 0
         #: The target's index; None if a check after parsing will fail, as nothing is kept.
         self.t = header.index(self.col) if self.col in header and len(header) > 1 else None
-        self.inputs = tuple(h for j, h in enumerate(header) if j != self.t)
+        if self.columns is not None and (self.col in self.columns
+                                         or not set(self.columns) <= set(header)):
+            self.t = None
+        self.inputs = (self.columns if self.columns is not None
+                       else tuple(h for j, h in enumerate(header) if j != self.t))
+        #: picks a row's feature cells, in ``inputs`` order (None: all but the target)
+        self.pick = None
+        if self.columns is not None and self.t is not None:
+            index = [header.index(c) for c in self.columns]
+            pick = operator.itemgetter(*index)
+            self.pick = pick if len(index) > 1 else (lambda row: (pick(row),))
         self.problem: DataError | None = None
         self.problem_at = len(self.inputs)  # the feature column self.problem names
         # Each data row takes a line and holds at least one byte a column (its commas).
@@ -234,11 +252,15 @@ class _Columns:
         self.text: tuple[int, str] | None = None  # the first non-numeric target (line, cell)
 
     def add(self, block: list[list[str]], lines: list[int]) -> None:
-        """Take in a block of rows (each as wide as the header; they lose their target cell)
-        and the line each ends on."""
+        """Take in a block of rows (each as wide as the header; without ``columns`` they lose
+        their target cell) and the line each ends on."""
         if self.t is not None:
             t = self.t
-            target = [row.pop(t) for row in block]
+            if self.pick is None:
+                target = [row.pop(t) for row in block]
+            else:
+                target = [row[t] for row in block]
+                block = [self.pick(row) for row in block]
             if not self.target_done:
                 self._add_target(target, lines)
             self._add_features(block, lines)
@@ -348,10 +370,13 @@ class _Columns:
 
 def load_csv(path: str | Path, target: str | None = None, task: str | None = None,
              base_dir: str | Path | None = None,
-             progress: Progress | Stage | None = None) -> RawData:
+             progress: Progress | Stage | None = None,
+             columns: Sequence[str] | None = None) -> RawData:
     """Read a CSV file as RawData: x (n, d) float64 features, y from the ``target`` column.
 
-    ``target`` defaults to the last column; a relative ``path`` resolves against ``base_dir``
+    ``target`` defaults to the last column; ``columns`` (``data.columns``) names the feature
+    columns in order, by default every column but the target (each must be in the header,
+    and the target must not be among them). A relative ``path`` resolves against ``base_dir``
     (the config file's folder) when given, else the working directory. ``progress`` (a
     ``playground.progress`` Progress or Stage) hears reading, parsing and converting; a
     cancel raises ``Cancelled`` within a megabyte or a block of rows (``ROWS_PER_BLOCK``).
@@ -365,26 +390,45 @@ def load_csv(path: str | Path, target: str | None = None, task: str | None = Non
         raise DataError(f"CSV file is empty: {p}; a header row and at least 2 data rows are needed")
     estimate = max(text.count("\n"), text.count("\r")) + 1  # quotes may span lines
     del text
-    columns = _parse(data, estimate, name, target, task, Stage(progress, 0.2, 0.95))
+    parsed = _parse(data, estimate, name, target, task, Stage(progress, 0.2, 0.95), columns)
     del data
-    header, col = columns.header, columns.col
+    header, col = parsed.header, parsed.col
     if col not in header:
         raise DataError(f"{name}: target column {col!r} not found; columns: {', '.join(header)}")
+    if columns is not None:
+        _check_columns(name, header, col, target is None, columns)
     if len(header) < 2:
         raise DataError(f"{name} has only the target column {col!r}; at least one feature column "
                         f"is needed")
-    if columns.rows < 2:
-        raise DataError(f"{name} has {columns.rows} data row{'s' if columns.rows != 1 else ''}; "
+    if parsed.rows < 2:
+        raise DataError(f"{name} has {parsed.rows} data row{'s' if parsed.rows != 1 else ''}; "
                         f"at least 2 are needed")
     converting = Stage(progress, 0.95, 1.0)
     converting.advance(0, 1, f"Converting {name}")
-    x = columns.features()
+    x = parsed.features()
     converting.advance(1, 2, f"Converting {name}")
-    task, y, classes = columns.target()
+    task, y, classes = parsed.target()
     converting.advance(1, 1, f"Read {name}")
     if task == "regression":
-        return RawData(x, y, task, columns.inputs, target_names=(col,))
-    return RawData(x, y, task, columns.inputs, class_names=classes)
+        return RawData(x, y, task, parsed.inputs, target_names=(col,))
+    return RawData(x, y, task, parsed.inputs, class_names=classes)
+
+
+def _check_columns(name: str, header: list[str], target: str, default_target: bool,
+                   columns: Sequence[str]) -> None:
+    """DataError naming every ``data.columns`` entry the header lacks, or the target among
+    them (the config checks an explicit target; the default one is known only here)."""
+    unknown = [c for c in columns if c not in header]
+    if unknown:
+        which = (f"{unknown[0]!r}, which is not a column" if len(unknown) == 1
+                 else f"{', '.join(repr(c) for c in unknown)}, which are not columns")
+        raise DataError(f"{name}: data.columns lists {which} of the file; columns: "
+                        f"{', '.join(header)}")
+    if target in columns:
+        why = " (data.target defaults to the last column)" if default_target else ""
+        raise DataError(f"{name}: data.columns lists {target!r}, the target column{why}; the "
+                        "target cannot also be a feature: leave it out of data.columns or name "
+                        "another data.target")
 
 
 def csv_columns(path: str | Path, base_dir: str | Path | None = None) -> list[str]:
@@ -431,3 +475,35 @@ def csv_columns(path: str | Path, base_dir: str | Path | None = None) -> list[st
     header = [c.strip() for c in row]
     _check_header(header, reader.line_num, p.name)
     return header
+
+
+def text_columns(path: str | Path, base_dir: str | Path | None = None,
+                 rows: int = 1000) -> list[str]:
+    """The columns, in header order, that hold a cell which is not a number among the first
+    ``rows`` data rows (read from at most the first ``HEADER_LIMIT`` bytes): the columns a
+    feature list must leave out. An empty cell is not counted (``load_csv`` names it). The
+    header is checked as ``csv_columns`` checks it; a ragged or broken row ends the look."""
+    header = csv_columns(path, base_dir)
+    p = resolve_path(path, base_dir)
+    with open_binary(p, "CSV file", DataError) as fh:
+        head = fh.read(HEADER_LIMIT)
+    text = codecs.getincrementaldecoder("utf-8-sig")(errors="replace").decode(head)
+    if len(head) >= HEADER_LIMIT:  # whole lines only
+        text = text[:max(text.rfind("\n"), text.rfind("\r")) + 1]
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    texts: set[int] = set()
+    seen = -1   # the header is the first non-blank row
+    try:
+        for row in reader:
+            if _blank(row):
+                continue
+            seen += 1
+            if seen == 0:
+                continue
+            if seen > rows or len(row) != len(header):
+                break
+            texts.update(j for j, cell in enumerate(row)
+                         if cell.strip() and not _is_number(cell))
+    except csv.Error:
+        pass
+    return [name for j, name in enumerate(header) if j in texts]

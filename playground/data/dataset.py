@@ -2,7 +2,9 @@
 
 Model inputs are ``standardize(feature_map(raw))``. The raw inputs are kept so that plots can draw
 the input plane and exports can take raw features; ``preprocessing()`` is the metadata every
-export carries.
+export carries. Targets stay in the data's units; with ``y_mean``/``y_std`` set (regression
+with ``data.standardize_target``) the network learns ``scaled_targets(y)`` and its outputs
+mean ``unscaled_targets(z)``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import numpy as np
 class Dataset:
     """Shapes: ``x_*`` (n, n_features) float64 model inputs; ``raw_*`` (n, n_inputs) float64;
     ``y_*`` (n,) int64 class indices for classification, (n, n_targets) float64 for regression.
-    With no test split the test arrays have zero rows."""
+    With no test split the test arrays have zero rows. ``y_mean``, ``y_std`` (n_targets,):
+    the training split's target statistics when regression targets are standardized."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -32,6 +35,8 @@ class Dataset:
     target_names: tuple[str, ...] = ()
     mean: np.ndarray | None = None
     std: np.ndarray | None = None
+    y_mean: np.ndarray | None = None
+    y_std: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -57,14 +62,31 @@ class Dataset:
             x = (x - self.mean) / self.std
         return x
 
+    def scaled_targets(self, y: np.ndarray) -> np.ndarray:
+        """Targets in the data's units (n, n_targets) -> what the network learns:
+        ``(y - y_mean) / y_std``, or ``y`` itself without target standardization."""
+        if self.y_mean is None:
+            return y
+        from playground.data.preprocessing import standardize
+        return standardize(y, self.y_mean, self.y_std)
+
+    def unscaled_targets(self, z: np.ndarray) -> np.ndarray:
+        """Network outputs (n, n_targets) -> predictions in the data's units, float64:
+        ``y_std * z + y_mean`` (``z`` as float64 without target standardization)."""
+        z = np.asarray(z, dtype=np.float64)
+        return z if self.y_mean is None else z * self.y_std + self.y_mean
+
     def preprocessing(self) -> dict[str, Any]:
-        """JSON-ready metadata that lets an export take raw inputs."""
+        """JSON-ready metadata that lets an export take raw inputs and predict in the data's
+        units (``standardize_target``: the statistics whose z-score the network learned)."""
         return {
             "task": self.task,
             "inputs": list(self.input_names),
             "features": list(self.feature_names),
             "standardize": None if self.mean is None else {
                 "mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std]},
+            "standardize_target": None if self.y_mean is None else {
+                "mean": [float(v) for v in self.y_mean], "std": [float(v) for v in self.y_std]},
             "classes": list(self.class_names),
             "targets": list(self.target_names),
         }
@@ -73,8 +95,11 @@ class Dataset:
     def from_arrays(cls, x_train: np.ndarray, y_train: np.ndarray,
                     x_test: np.ndarray | None = None, y_test: np.ndarray | None = None, *,
                     task: str = "classification",
-                    class_names: tuple[str, ...] | None = None) -> Dataset:
-        """Model-ready arrays used as they are (no feature map, no scaling): tests and fixtures."""
+                    class_names: tuple[str, ...] | None = None,
+                    standardize_target: bool = False) -> Dataset:
+        """Model-ready arrays used as they are (no feature map, no input scaling): tests and
+        fixtures. ``standardize_target`` (regression) fits the target statistics on
+        ``y_train``, as ``load_dataset`` does."""
         x_train = np.asarray(x_train, dtype=np.float64)
         f = x_train.shape[1]
         x_test = np.empty((0, f)) if x_test is None else np.asarray(x_test, dtype=np.float64)
@@ -94,5 +119,9 @@ class Dataset:
             class_names = ()
             targets = ("y",) if t == 1 else tuple(f"y{i + 1}" for i in range(t))
         names = tuple(f"x{i + 1}" for i in range(f))
+        y_mean = y_std = None
+        if standardize_target and task == "regression":
+            from playground.data.preprocessing import fit_standardize
+            y_mean, y_std = fit_standardize(y_train)
         return cls(x_train, y_train, x_test, y_test, x_train.copy(), x_test.copy(), task,
-                   names, names, tuple(class_names), targets)
+                   names, names, tuple(class_names), targets, y_mean=y_mean, y_std=y_std)

@@ -1,8 +1,11 @@
 """``load_dataset``: a DataConfig and a seed -> the run's Dataset.
 
 Pipeline: raw samples (a 2-D generator on stream "data", a scikit-learn set, or a CSV file) ->
-``split`` on stream "split" -> ``feature_map`` -> z-score fitted on the training rows only. The
-same config and seed always give identical arrays.
+``split`` on stream "split" -> ``feature_map`` -> z-score fitted on the training rows only.
+Regression targets are z-scored too when ``data.standardize_target`` (by default
+``data.standardize``) is on: the Dataset keeps them in the data's units and carries the
+training split's ``y_mean``/``y_std``, which the trainer applies to train on and undoes to
+predict. The same config and seed always give identical arrays.
 """
 
 from __future__ import annotations
@@ -51,7 +54,8 @@ def raw_key(cfg: DataConfig, seed: int, base_dir: str | Path | None = None) -> t
     if cfg.source in GENERATORS:
         return (cfg.source, cfg.samples, cfg.noise, seed)
     if cfg.source == "csv":
-        return ("csv", str(resolve_path(cfg.path, base_dir)), cfg.target, cfg.task)
+        return ("csv", str(resolve_path(cfg.path, base_dir)), cfg.target, cfg.columns,
+                cfg.task)
     return (cfg.source,)
 
 
@@ -63,7 +67,8 @@ def load_raw(cfg: DataConfig, seed: int, base_dir: str | Path | None = None,
     if cfg.source in GENERATORS:
         return generate(cfg.source, cfg.samples, cfg.noise, streams.stream(seed, "data"))
     if cfg.source == "csv":
-        return load_csv(cfg.path, cfg.target, cfg.task, base_dir, progress=progress)
+        return load_csv(cfg.path, cfg.target, cfg.task, base_dir, progress=progress,
+                        columns=cfg.columns)
     return load_tabular(cfg.source)
 
 
@@ -96,11 +101,19 @@ def load_dataset(cfg: DataConfig, seed: int, base_dir: str | Path | None = None,
         mean, std = fit_standardize(x_train)
         x_train = standardize(x_train, mean, std)
         x_test = standardize(x_test, mean, std)
+    if cfg.standardize_target and raw.task != "regression":
+        label = Path(cfg.path).name if cfg.source == "csv" else cfg.source
+        raise DataError(f"data.standardize_target applies to regression only; the target of "
+                        f"{label} is classification (leave data.standardize_target out, or set "
+                        "data.task regression)")
+    y_mean = y_std = None
+    if cfg.scales_target(raw.task):
+        y_mean, y_std = fit_standardize(y_train)
     return Dataset(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
                    raw_train=raw_train, raw_test=raw_test, task=raw.task,
                    input_names=raw.input_names, feature_names=tuple(features),
                    class_names=raw.class_names, target_names=raw.target_names,
-                   mean=mean, std=std)
+                   mean=mean, std=std, y_mean=y_mean, y_std=y_std)
 
 
 def check_fits_dtype(ds: Dataset, dtype: str, source: str = "the data") -> None:
@@ -123,6 +136,7 @@ def check_fits_dtype(ds: Dataset, dtype: str, source: str = "the data") -> None:
                 "on data.standardize")
     if ds.task == "regression" and ds.y_train.size:
         y = np.concatenate([ds.y_train, ds.y_test]) if ds.has_test else ds.y_train
+        y = ds.scaled_targets(y)  # what the loss sees
         limit = float(np.sqrt(info.max / max(ds.y_train.shape[0], 1)) / 2)
         peak = np.abs(y).max(axis=0)
         over = np.flatnonzero(peak > limit)
@@ -132,4 +146,5 @@ def check_fits_dtype(ds: Dataset, dtype: str, source: str = "the data") -> None:
             raise DataError(
                 f"{source}: target {name!r} holds {peak[j]:.3g}; the squared error of values "
                 f"beyond {limit:.3g} overflows {dtype}; rescale the target"
+                + (" or turn on data.standardize_target" if ds.y_mean is None else "")
                 + (" or use train.dtype float64" if dtype == "float32" else ""))

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from playground.data.names import SKLEARN_SETS
+from playground.data.names import CLASSIFICATION_SETS, REGRESSION_SETS, SKLEARN_SETS
 from playground.data.raw_data import RawData
 
-CLASSIFICATION_SETS: tuple[str, ...] = ("iris", "wine", "breast_cancer", "digits")
-REGRESSION_SETS: tuple[str, ...] = ("diabetes",)
+__all__ = ["CLASSIFICATION_SETS", "REGRESSION_SETS", "load_tabular", "tabular_task"]
 
 
 def tabular_task(name: str) -> str:
@@ -36,3 +35,9 @@ def load_tabular(name: str) -> RawData:
     y = np.asarray(bunch.target, dtype=np.int64)
     classes = tuple(str(c) for c in bunch.target_names)
     return RawData(x, y, "classification", inputs, class_names=classes)
+
+
+def preload() -> None:
+    """Import scikit-learn's dataset loaders now (seconds on a cold start, mostly SciPy), so
+    that the first ``load_tabular`` is quick; the app does it on a background thread."""
+    from sklearn import datasets  # noqa: F401

@@ -85,11 +85,7 @@ class BatchNorm:
             return (x - self.running_mean) / np.sqrt(self.running_var + self.eps) * self.weight \
                 + self.bias
         n = x.shape[0]
-        mean = x.mean(axis=0)
-        centered = x - mean
-        var = (centered * centered).mean(axis=0)
-        invstd = 1 / np.sqrt(var + self.eps)
-        xhat = centered * invstd
+        mean, var, invstd, xhat = batch_statistics(x, self.eps)
         m = self.momentum
         self.running_mean *= 1 - m
         self.running_mean += m * mean
@@ -100,13 +96,28 @@ class BatchNorm:
         return xhat * self.weight + self.bias
 
     def backward(self, g: np.ndarray) -> np.ndarray:
-        xhat = self._xhat
-        n = g.shape[0]
-        sum_g = g.sum(axis=0)
-        sum_gx = (g * xhat).sum(axis=0)
-        self.grad_weight[...] = sum_gx
-        self.grad_bias[...] = sum_g
-        return (self.weight * self._invstd / n) * (n * g - sum_g - xhat * sum_gx)
+        dx, self.grad_weight[...], self.grad_bias[...] = batchnorm_backward(
+            g, self._xhat, self._invstd, self.weight)
+        return dx
+
+
+def batch_statistics(x: np.ndarray, eps: float) -> tuple[np.ndarray, ...]:
+    """(mean, biased variance, invstd, xhat) of a batch x (n, units) per unit, as a training
+    pass of BatchNorm1d computes them: invstd = 1 / sqrt(var + eps), xhat = (x - mean) invstd."""
+    mean = x.mean(axis=0)
+    centered = x - mean
+    var = (centered * centered).mean(axis=0)
+    invstd = 1 / np.sqrt(var + eps)
+    return mean, var, invstd, centered * invstd
+
+
+def batchnorm_backward(g: np.ndarray, xhat: np.ndarray, invstd: np.ndarray,
+                       gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dL/dx, dL/dgamma, dL/dbeta) from g = dL/dy (n, units) of a training pass."""
+    n = g.shape[0]
+    sum_g = g.sum(axis=0)
+    sum_gx = (g * xhat).sum(axis=0)
+    return (gamma * invstd / n) * (n * g - sum_g - xhat * sum_gx), sum_gx, sum_g
 
 
 class Dropout:

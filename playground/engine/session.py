@@ -15,7 +15,7 @@ import numpy as np
 
 from playground.data.plane import Plane
 from playground.engine import sample_predictions
-from playground.engine.trainer import Evaluation, Trainer
+from playground.engine.trainer import EVALUATION_KEYS, Evaluation, Trainer
 
 #: The unit grids' budget per snapshot (``unit_resolution``): values held, r^2 x (features +
 #: the modules' widths), 4 MB of float32; and multiply-adds, r^2 x those of one row.
@@ -39,7 +39,7 @@ class Snapshot:
     ``grads`` is ``Trainer.gradients()``: the last batch step's gradient keyed like
     ``weights`` (None before a step and for a perceptron). ``evaluation`` is filled only in
     the first snapshot after a weight was set by hand (``Trainer.set_value``): the edited
-    model's train and test loss and accuracy now, without a training step.
+    model's train and test loss and accuracy (R² and MAE) now, without a training step.
     """
 
     epoch: int
@@ -71,6 +71,9 @@ class Snapshot:
     unit_axes: tuple[np.ndarray, np.ndarray] | None = None
     grads: dict[str, np.ndarray] | None = None
     evaluation: Evaluation | None = None
+    #: ``Trainer.partial_epoch`` mid-epoch (after Step batch): (fractional epoch, mean loss
+    #: of the epoch's batches so far), the curves' point in progress; None at an epoch end
+    partial: tuple[float, float] | None = None
 
     def last(self, key: str) -> float | None:
         """The latest finite value of a curve, or None."""
@@ -82,8 +85,10 @@ class Snapshot:
 
 
 MAX_POINTS = 2000
-CURVE_KEYS = ("epoch", "lr", "batch_loss", "train_loss", "test_loss", "train_accuracy",
-              "test_accuracy", "mistakes")
+#: the curves a snapshot carries: the history record's keys (``Trainer.evaluate``'s metrics:
+#: accuracies for classification, R² and MAE in the data's units for regression; NaN where
+#: an epoch, or a workspace saved before a key existed, has no value)
+CURVE_KEYS = ("epoch", "lr", "batch_loss", *EVALUATION_KEYS, "mistakes")
 
 
 def unit_resolution(resolution: int, n_features: int, kinds: tuple[str, ...],
@@ -238,7 +243,8 @@ class Session:
                         last_mistake=t.last_mistake, diverged=diverged,
                         confusion=confusion, predictions=predictions, run_id=t.run_id,
                         total_epochs=t.config.train.epochs, gallery=gallery,
-                        plane=plane, grads=t.gradients(), evaluation=evaluation, **units)
+                        plane=plane, grads=t.gradients(), evaluation=evaluation,
+                        partial=t.partial_epoch, **units)
 
     def _unit_grids(self, plane: Plane) -> dict:
         """Snapshot fields of ``Trainer.unit_grids`` over the decision grid's bounds. Its

@@ -8,8 +8,12 @@ One batch step (MLP), as a PyTorch training loop does it:
     logits = net(x_B) in train mode;  loss, dL/dlogits = loss_fn(logits, y_B);  backward
     grads += L1/L2 of the dense weights;  clip (norm or value);  optimizer step at the current lr
 End of an epoch: a full evaluation-mode pass over train and test (loss without penalty,
-accuracy), recorded in ``history``; then the schedule steps (plateau watches the test loss
-when there is a test split, else the train loss).
+accuracy; R² and MAE for regression), recorded in ``history``; then the schedule steps (plateau
+watches the test loss when there is a test split, else the train loss).
+
+Regression targets with ``data.standardize_target``: the network trains on the z-scored
+targets (``Dataset.scaled_targets``), so losses are in standardized units; ``predict``, R² and
+MAE undo it (``Dataset.unscaled_targets``) and are in the data's units.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from playground.config import BatchNormLayer, RunConfig
 from playground.data import plane as planes
 from playground.data.dataset import Dataset
 from playground.data.plane import Plane
-from playground.engine import clipping, kernels, losses, regularization
+from playground.engine import clipping, kernels, losses, metrics, regularization
 from playground.engine import run_state as run_states
 from playground.engine.history import History
 from playground.engine.network import Network
@@ -51,13 +55,27 @@ PLANE_NAMES = ("default", "pca", "informative")
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Full-pass, evaluation-mode metrics; test values are None without a test split and
-    accuracies are None for regression."""
+    """Full-pass, evaluation-mode metrics; test values are None without a test split,
+    accuracies are None for regression, and R² and MAE (in the data's units,
+    ``engine.metrics``) are None for classification."""
 
     train_loss: float
     test_loss: float | None
     train_accuracy: float | None
     test_accuracy: float | None
+    train_r2: float | None = None
+    test_r2: float | None = None
+    train_mae: float | None = None
+    test_mae: float | None = None
+
+    def record(self) -> dict[str, float | None]:
+        """The metrics as a history record's entries (``EVALUATION_KEYS``)."""
+        return {key: getattr(self, key) for key in EVALUATION_KEYS}
+
+
+#: The metrics an evaluation gives, as history records and snapshot curves name them.
+EVALUATION_KEYS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "train_r2",
+                   "test_r2", "train_mae", "test_mae")
 
 
 class Trainer:
@@ -76,12 +94,15 @@ class Trainer:
         self.perceptron = config.model.type == "perceptron"
         self.loss_name = self._resolve_loss()
         streams = rng_streams.streams(config.seed)
+        if config.model.init_seed is not None:
+            streams["init"] = rng_streams.stream(config.model.init_seed, "init")
         self._shuffle_rng = streams["shuffle"]
         self._dropout_rng = streams["dropout"]
         self.x_train = np.ascontiguousarray(dataset.x_train, dtype=self.dtype)
         self.x_test = np.ascontiguousarray(dataset.x_test, dtype=self.dtype)
-        self.y_train = self._targets(dataset.y_train)
-        self.y_test = self._targets(dataset.y_test)
+        #: the targets the loss sees (standardized when ``dataset.y_mean`` is set)
+        self.y_train = self._targets(dataset.scaled_targets(dataset.y_train))
+        self.y_test = self._targets(dataset.scaled_targets(dataset.y_test))
         self._yf, self._yi = self._kernel_targets(self.y_train)
         self.n_train = self.x_train.shape[0]
         train = config.train
@@ -313,6 +334,16 @@ class Trainer:
     def at_epoch_start(self) -> bool:
         return self._order is None
 
+    @property
+    def partial_epoch(self) -> tuple[float, float] | None:
+        """The epoch under way, after Step batch: (epoch + batches done / batches per epoch,
+        the mean loss of its batches so far; a perceptron's share of mistakes), or None at
+        an epoch's start."""
+        if self._order is None or not self._epoch_batches:
+            return None
+        return (self.epoch + self._epoch_batches / self.batches_per_epoch,
+                self._epoch_loss / self._epoch_batches)
+
     def _begin_epoch(self) -> None:
         if self.config.train.shuffle:
             self._order = self._shuffle_rng.permutation(self.n_train)
@@ -327,6 +358,13 @@ class Trainer:
         """One optimizer step on the next batch (one sample for a perceptron); returns the
         batch's loss (the number of mistakes for a perceptron). Ends the epoch after its last batch."""
         return self._train(1)
+
+    def trace(self, rows=None):
+        """The step ``step_batch`` would take on training rows ``rows`` (default: the next
+        batch), computed and not taken: a ``StepTrace`` (a ``PerceptronTrace`` for a
+        perceptron) of ``playground.engine.trace``. Changes nothing; TraceError for bad rows."""
+        from playground.engine.trace import trace
+        return trace(self, rows)
 
     def step_epoch(self) -> dict[str, Any]:
         """Finish the current epoch (all of it, from its start); returns its history record."""
@@ -436,8 +474,7 @@ class Trainer:
         ev = None
         if self.evaluate_epochs or self.scheduler.needs_metric:
             ev = self.evaluate()
-            record.update(train_loss=ev.train_loss, test_loss=ev.test_loss,
-                          train_accuracy=ev.train_accuracy, test_accuracy=ev.test_accuracy)
+            record.update(ev.record())
         if self.perceptron:
             record["mistakes"] = self._epoch_mistakes
             if self._epoch_mistakes == 0 and self.converged_epoch is None:
@@ -465,7 +502,8 @@ class Trainer:
     @np.errstate(all="ignore")
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probabilities (n, K) for classification (binary: [1 - p, p]); predictions (n, T)
-        for regression. A perceptron gives hard 0/1 probabilities."""
+        for regression, in the data's units (a standardized target's z-score undone, in
+        float64). The run's dtype otherwise; a perceptron gives hard 0/1 probabilities."""
         z = self.logits(x)
         if self.perceptron:
             cls = self.model.predict(np.ascontiguousarray(x, dtype=self.dtype))
@@ -475,7 +513,15 @@ class Trainer:
             return np.concatenate([1 - p, p], axis=1)
         if self.loss_name == "cross_entropy":
             return losses.softmax(z)
-        return z
+        return self._in_data_units(z)
+
+    def _in_data_units(self, z: np.ndarray) -> np.ndarray:
+        """Regression outputs -> the app's predictions: the targets' z-score undone
+        (``Dataset.unscaled_targets``, float64, so that a float32 run's predictions of large
+        targets keep their digits) when they were standardized, else ``z`` itself."""
+        if self.dataset.y_mean is None:
+            return z
+        return self.dataset.unscaled_targets(z)
 
     def layer_outputs(self, x: np.ndarray) -> list[np.ndarray]:
         """Every module's evaluation-mode output for model inputs x (n, n_features), in the
@@ -493,7 +539,8 @@ class Trainer:
             if plane not in PLANE_NAMES:
                 raise ValueError(f"unknown plane {plane!r}; one of {', '.join(PLANE_NAMES)}")
             if plane == "default":
-                plane = "pca" if len(self.dataset.input_names) > 2 else (0, 1)
+                n = len(self.dataset.input_names)
+                plane = "pca" if n > 2 else (0, min(1, n - 1))  # one input: (0, 0)
             if plane == "informative":
                 plane = planes.informative_pair(self.dataset)
             elif plane == "pca":
@@ -570,36 +617,47 @@ class Trainer:
         outputs = [y.reshape(resolution, resolution, -1) for y in self.layer_outputs(x)]
         return us, vs, x.reshape(resolution, resolution, -1), outputs
 
-    def _metrics(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+    def _metrics(self, x: np.ndarray, y: np.ndarray, y_data: np.ndarray) -> tuple:
+        """(loss, accuracy, R², MAE) of one split: ``y`` as the loss sees it, ``y_data`` in
+        the data's units (the same for classification)."""
         if self.perceptron:
             pred = self.model.predict(x)
             acc = float(np.mean(pred == y))
-            return 1.0 - acc, acc
+            return 1.0 - acc, acc, None, None
+        z = None
         if self.backend == "fused":
             net = self.model
             yf, yi = self._kernel_targets(y)
             loss, acc = kernels.evaluate(net.plan, net.fplan, net.params, net.stats, x, yf, yi,
                                          kernels.LOSS_CODES[self.loss_name], self.blas_min)
-            return float(loss), (None if acc < 0 else float(acc))
-        z = self.logits(x)
-        loss, _ = losses.LOSS_FUNCTIONS[self.loss_name](z, y)
-        if self.loss_name == "bce":
-            acc = float(np.mean((z[:, 0] > 0) == (y[:, 0] > 0.5)))
-        elif self.loss_name == "cross_entropy":
-            acc = float(np.mean(z.argmax(axis=1) == y))
+            loss, acc = float(loss), (None if acc < 0 else float(acc))
         else:
-            acc = None
-        return loss, acc
+            z = self.logits(x)
+            loss, _ = losses.LOSS_FUNCTIONS[self.loss_name](z, y)
+            if self.loss_name == "bce":
+                acc = float(np.mean((z[:, 0] > 0) == (y[:, 0] > 0.5)))
+            elif self.loss_name == "cross_entropy":
+                acc = float(np.mean(z.argmax(axis=1) == y))
+            else:
+                acc = None
+        if self.loss_name != "mse":
+            return loss, acc, None, None
+        predicted = self._in_data_units(self.logits(x) if z is None else z)  # as predict()
+        return (loss, acc, metrics.r2_score(y_data, predicted),
+                metrics.mean_absolute_error(y_data, predicted))
 
     @np.errstate(all="ignore")
     def evaluate(self) -> Evaluation:
-        """Loss (without the regularization penalty; the error rate for a perceptron) and
-        accuracy over the full train and test sets, in evaluation mode."""
-        train_loss, train_acc = self._metrics(self.x_train, self.y_train)
-        test_loss = test_acc = None
+        """Loss (without the regularization penalty; the error rate for a perceptron), and
+        accuracy (classification) or R² and MAE in the data's units (regression), over the
+        full train and test sets, in evaluation mode."""
+        ds = self.dataset
+        train = self._metrics(self.x_train, self.y_train, ds.y_train)
+        test = (None,) * 4
         if self.x_test.shape[0] > 0:
-            test_loss, test_acc = self._metrics(self.x_test, self.y_test)
-        return Evaluation(train_loss, test_loss, train_acc, test_acc)
+            test = self._metrics(self.x_test, self.y_test, ds.y_test)
+        return Evaluation(train[0], test[0], train[1], test[1], train_r2=train[2],
+                          test_r2=test[2], train_mae=train[3], test_mae=test[3])
 
     @property
     def diverged(self) -> bool:

@@ -39,13 +39,17 @@ def warm_up(dtypes: tuple[str, ...] = ("float32",)) -> None:
 
 def warm_up_in_background(on_done: Callable[[], None] | None = None,
                           dtypes: tuple[str, ...] = ("float32",)) -> threading.Thread:
-    """Start ``warm_up`` on a daemon thread; ``on_done`` runs on that thread when it ends."""
+    """Start ``warm_up`` on a daemon thread; ``on_done`` runs on that thread when it ends.
+    Then the same thread imports scikit-learn's datasets (2-5 s on a cold start), so that a
+    first pick of a table does not freeze the window while they load."""
     def run() -> None:
         try:
             warm_up(dtypes)
         finally:
             if on_done is not None:
                 on_done()
+        from playground.data import tabular
+        tabular.preload()
 
     thread = threading.Thread(target=run, name="playground-warm-up", daemon=True)
     thread.start()

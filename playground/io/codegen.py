@@ -6,6 +6,11 @@ torch.optim and torch.optim.lr_scheduler with the run's settings, L1/L2 added to
 weights' gradients and then clip_grad_norm_/clip_grad_value_, as in one engine step. The ``.py``
 export embeds this same model code, so there is one generator of it.
 
+A run that standardizes its regression targets (``data.standardize_target``) trains the
+network on ``(y - TARGET_MEAN) / TARGET_STD``; the code holds those constants (the training
+split's statistics when known, else placeholders to fill in from an export's
+``preprocessing["standardize_target"]``) and its predictions undo them.
+
 Keras has no exact counterpart for a few rules; the generated code uses the nearest one and
 says so in a comment next to it (Adam's and RMSprop's epsilon, torch-style weight decay, SGD's
 dampening, the plateau threshold). Regularization becomes a kernel regularizer whose penalty
@@ -15,7 +20,8 @@ has the engine's gradient: L1(rate), L2(rate / 2).
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from playground import __version__
 from playground.config import RunConfig
@@ -77,6 +83,33 @@ def _comments(notes: Sequence[str], indent: int) -> str:
     pad = " " * indent
     return "".join(textwrap.fill(n, WIDTH - indent, initial_indent=pad + "# ",
                                  subsequent_indent=pad + "#   ") + "\n" for n in notes)
+
+
+def target_constants(spec: ExportSpec) -> str:
+    """``TARGET_MEAN``/``TARGET_STD`` (lists, one number per target) when the network learned
+    z-scored targets, else the empty string."""
+    if not spec.scales_target:
+        return ""
+    pre = spec.preprocessing
+    if pre.y_mean is not None:
+        return (_comments(["the run z-scored its targets (data.standardize_target) with the "
+                           "training split's mean and std: the network learns "
+                           "(y - TARGET_MEAN) / TARGET_STD, and y = TARGET_STD * z + "
+                           "TARGET_MEAN is the prediction in the data's units"], 0)
+                + f"TARGET_MEAN = {[float(v) for v in pre.y_mean]!r}\n"
+                + f"TARGET_STD = {[float(v) for v in pre.y_std]!r}\n")
+    n = len(pre.targets)
+    return (_comments(["the run z-scores its targets (data.standardize_target): the network "
+                       "learns (y - TARGET_MEAN) / TARGET_STD with the training split's mean "
+                       "and std; set them from an export's preprocessing[\"standardize_target\"] "
+                       "(placeholders here) to predict in the data's units"], 0)
+            + f"TARGET_MEAN = {[0.0] * n!r}\n" + f"TARGET_STD = {[1.0] * n!r}\n")
+
+
+def _target_note(spec: ExportSpec) -> str:
+    """What a fit() docstring says of regression targets the run standardizes."""
+    return (",\n    z-scored as the run trains on them: (y - TARGET_MEAN) / TARGET_STD"
+            if spec.scales_target else "")
 
 
 def _line(code: str, comment: str, indent: int) -> str:
@@ -217,7 +250,8 @@ def fit(model, x_train, y_train, x_test=None, y_test=None, epochs={train.epochs}
     evaluation-mode pass, then the schedule's step.
 
     x: model inputs (the features after standardization), DTYPE tensors (n, {spec.n_features}).
-    y: {targets}. Returns each epoch's (train loss, test loss).
+    y: {targets}{_target_note(spec)}.
+    Returns each epoch's (train loss, test loss).
     """
     loss_fn, optimizer, scheduler = make_training(model)
     n = len(x_train)
@@ -289,14 +323,19 @@ def _header(spec: ExportSpec, framework: str) -> str:
             'prepares them.\n"""\n')
 
 
-def pytorch_code(config: RunConfig, n_features: int, n_outputs: int, *, loss: str) -> str:
+def pytorch_code(config: RunConfig, n_features: int, n_outputs: int, *, loss: str,
+                 preprocessing: Mapping[str, Any] | None = None) -> str:
     """A PyTorch module's source: ``build_model()``, and the run's training setup.
 
     ``loss`` is the resolved loss (``Trainer.loss_name``: bce, cross_entropy, mse or
-    perceptron); ``n_features``/``n_outputs`` are the model's input and output widths.
+    perceptron); ``n_features``/``n_outputs`` are the model's input and output widths;
+    ``preprocessing`` (``Dataset.preprocessing()``), when given, supplies the target
+    statistics of a run that standardizes its targets (``target_constants``).
     """
-    spec = spec_for(config, n_features, n_outputs, loss)
+    spec = spec_for(config, n_features, n_outputs, loss, preprocessing)
+    constants = target_constants(spec)
     return (_header(spec, "PyTorch") + "\nimport torch\nfrom torch import nn\n\n"
+            + (constants + "\n" if constants else "")
             + torch_model_code(spec) + "\n\n" + torch_training_code(spec))
 
 
@@ -458,7 +497,7 @@ def _keras_training(spec: ExportSpec) -> str:
 
 def fit(model, x_train, y_train, validation_data=None, epochs={train.epochs}):
     """Train with the run's batch size, shuffling and learning-rate schedule.
-    x: model inputs (n, {spec.n_features}); y: {targets}."""
+    x: model inputs (n, {spec.n_features}); y: {targets}{_target_note(spec)}."""
 {monitor}    callbacks = {callbacks}
     return model.fit(x_train, y_train, batch_size={batch}, epochs=epochs,
                      shuffle={train.shuffle}, validation_data=validation_data,
@@ -476,21 +515,29 @@ def _keras_predict(spec: ExportSpec) -> str:
         body = ("    z = keras.ops.convert_to_numpy(z)\n"
                 "    k = (z[:, 0] > 0).astype(int) if z.shape[1] == 1 else z.argmax(axis=1)\n"
                 "    return np.eye(max(z.shape[1], 2), dtype=z.dtype)[k]\n")
+    elif spec.scales_target:
+        body = ("    z = keras.ops.convert_to_numpy(z)\n"
+                "    return z * np.array(TARGET_STD) + np.array(TARGET_MEAN)  # the data's units\n")
     else:
         body = "    return keras.ops.convert_to_numpy(z)\n"
+    head = (":\n    TARGET_STD * z + TARGET_MEAN, in the data's units" if spec.scales_target
+            else f": {HEADS[spec.loss]}")
     return f'''def predict(model, x):
-    """The app's predictions for model inputs x (n, {spec.n_features}): {HEADS[spec.loss]}."""
+    """The app's predictions for model inputs x (n, {spec.n_features}){head}."""
     z = model(x, training=False)
 {body}'''
 
 
-def keras_code(config: RunConfig, n_features: int, n_outputs: int, *, loss: str) -> str:
+def keras_code(config: RunConfig, n_features: int, n_outputs: int, *, loss: str,
+               preprocessing: Mapping[str, Any] | None = None) -> str:
     """A Keras 3 module's source: ``build_model()``, ``compile_model``, ``fit`` and
     ``predict``; arguments as for ``pytorch_code``."""
-    spec = spec_for(config, n_features, n_outputs, loss)
+    spec = spec_for(config, n_features, n_outputs, loss, preprocessing)
     dtype = ('\nkeras.config.set_floatx("float64")  # the run trains in float64\n'
              if spec.dtype == "float64" else "")
+    constants = target_constants(spec)
     return (_header(spec, "Keras 3") + "\nimport math\n\nimport keras\nimport numpy as np\n"
-            "from keras import layers, regularizers\n" + dtype + "\n\n"
+            "from keras import layers, regularizers\n" + dtype
+            + ("\n" + constants if constants else "") + "\n\n"
             + keras_model_code(spec) + "\n\n" + _keras_training(spec) + "\n\n"
             + _keras_predict(spec))

@@ -97,7 +97,10 @@ def state_spec(modules: tuple[Module, ...]) -> dict[str, tuple[tuple[int, ...], 
 @dataclass(frozen=True)
 class Preprocessing:
     """Raw inputs -> model inputs: ``features`` of ``inputs`` (the 2-D feature map when they
-    differ), then ``(x - mean) / std`` when ``mean`` is set. Mirrors ``Dataset.preprocessing``."""
+    differ), then ``(x - mean) / std`` when ``mean`` is set; and network outputs -> predictions
+    in the data's units: ``y_std * z + y_mean`` when ``y_mean`` is set (regression with
+    ``data.standardize_target``; metadata ``standardize_target``). Mirrors
+    ``Dataset.preprocessing``."""
 
     task: str
     inputs: tuple[str, ...]
@@ -106,6 +109,8 @@ class Preprocessing:
     std: tuple[float, ...] | None
     classes: tuple[str, ...]
     targets: tuple[str, ...]
+    y_mean: tuple[float, ...] | None = None
+    y_std: tuple[float, ...] | None = None
 
     @property
     def feature_map(self) -> bool:
@@ -139,40 +144,61 @@ class Preprocessing:
             if unknown:
                 raise WeightsError(f"metadata preprocessing.features holds unknown feature "
                                    f"{unknown[0]!r}; allowed: {', '.join(FEATURE_FUNCTIONS)}")
-        mean = std = None
-        scaling = obj.get("standardize")
-        if scaling is not None:
-            if not isinstance(scaling, dict):
-                raise WeightsError("metadata preprocessing.standardize must be null or an "
-                                   "object with mean and std")
-            mean, std = (_numbers(scaling.get(k), f"standardize.{k}", len(features))
-                         for k in ("mean", "std"))
-            if any(s <= 0 for s in std):
-                raise WeightsError("metadata preprocessing.standardize.std must be > 0")
+        mean, std = _scaling(obj, "standardize", len(features), "feature")
         if task == "classification" and len(classes) < 2:
             raise WeightsError("metadata preprocessing.classes must name at least 2 classes")
         if task == "regression" and not targets:
             raise WeightsError("metadata preprocessing.targets must name the regression targets")
-        return cls(task, inputs, features, mean, std, classes, targets)
+        # written since data.standardize_target; older exports lack it: no target scaling
+        if obj.get("standardize_target") is not None and task != "regression":
+            raise WeightsError("metadata preprocessing.standardize_target applies to "
+                               "regression only; it must be null for classification")
+        y_mean, y_std = _scaling(obj, "standardize_target", len(targets), "target")
+        return cls(task, inputs, features, mean, std, classes, targets, y_mean, y_std)
 
 
-def _numbers(value: Any, key: str, n: int) -> tuple[float, ...]:
+def _scaling(obj: dict, key: str, n: int, per: str
+             ) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None]:
+    """(mean, std) of ``preprocessing[key]``: null (or absent) or ``{"mean", "std"}``."""
+    scaling = obj.get(key)
+    if scaling is None:
+        return None, None
+    if not isinstance(scaling, dict):
+        raise WeightsError(f"metadata preprocessing.{key} must be null or an object with mean "
+                           "and std")
+    mean, std = (_numbers(scaling.get(k), f"{key}.{k}", n, per) for k in ("mean", "std"))
+    if any(s <= 0 for s in std):
+        raise WeightsError(f"metadata preprocessing.{key}.std must be > 0")
+    return mean, std
+
+
+def _numbers(value: Any, key: str, n: int, per: str = "feature") -> tuple[float, ...]:
     if (not isinstance(value, list) or len(value) != n
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
                        and math.isfinite(v) for v in value)):
         raise WeightsError(f"metadata preprocessing.{key} must be {n} finite numbers (one per "
-                           f"feature), got {value!r:.80}")
+                           f"{per}), got {value!r:.80}")
     return tuple(float(v) for v in value)
 
 
 @dataclass(frozen=True)
 class ExportSpec:
-    """Everything but the tensors: config, resolved loss, module list, preprocessing."""
+    """Everything but the tensors: config, resolved loss, module list, preprocessing.
+    ``target_stats_unknown``: the run standardizes its targets but the statistics are not at
+    hand (code generated from a config alone)."""
 
     config: RunConfig
     loss: str
     modules: tuple[Module, ...]
     preprocessing: Preprocessing
+    target_stats_unknown: bool = False
+
+    @property
+    def scales_target(self) -> bool:
+        """Whether the network learned z-scored targets, so that predictions in the data's
+        units are ``TARGET_STD * z + TARGET_MEAN``."""
+        return self.loss == "mse" and (self.preprocessing.y_mean is not None
+                                       or self.target_stats_unknown)
 
     @property
     def n_inputs(self) -> int:
@@ -236,12 +262,18 @@ def spec_from_metadata(state: Mapping[str, np.ndarray], metadata: Mapping[str, A
     return spec
 
 
-def spec_for(config: RunConfig, n_features: int, n_outputs: int, loss: str) -> ExportSpec:
-    """A spec without preprocessing metadata (code generation for a model not yet trained):
-    inputs are the features, no standardization."""
+def spec_for(config: RunConfig, n_features: int, n_outputs: int, loss: str,
+             preprocessing: Mapping[str, Any] | None = None) -> ExportSpec:
+    """A spec for code generation: with ``preprocessing`` (``Dataset.preprocessing()``, as
+    every export's metadata holds it) its names and statistics; without, inputs are the
+    features, no standardization, and target statistics the config asks for are unknown."""
+    if preprocessing is not None:
+        pre = Preprocessing.from_dict(dict(preprocessing))
+        return ExportSpec(config, loss, torch_modules(config.model, n_features, n_outputs), pre)
     names = tuple(f"x{i + 1}" for i in range(n_features))
     task = "regression" if loss == "mse" else "classification"
     outputs = tuple(str(i) for i in range(max(n_outputs, 2)))
     pre = Preprocessing(task, names, names, None, None, () if task == "regression" else outputs,
                         outputs[:n_outputs] if task == "regression" else ())
-    return ExportSpec(config, loss, torch_modules(config.model, n_features, n_outputs), pre)
+    return ExportSpec(config, loss, torch_modules(config.model, n_features, n_outputs), pre,
+                      target_stats_unknown=config.data.scales_target(task))

@@ -12,7 +12,9 @@ inference and is left out. Opset 17 has no Gelu, so gelu is spelled out in its e
 x/2 (1 + erf(x / sqrt 2)), as the engine (and torch's default) computes it.
 
 Heads, as ``Trainer.predict``: bce -> p = sigmoid(z), [1 - p, p]; cross_entropy -> softmax;
-mse -> z; perceptron -> the one-hot of [z > 0] (one unit) or of argmax z (K units).
+mse -> z, or y_std * z + y_mean (``Mul``, ``Add``) when the run standardized its targets, so
+the prediction is in the data's units; perceptron -> the one-hot of [z > 0] (one unit) or of
+argmax z (K units).
 The run config and preprocessing travel as JSON in the model's metadata_props.
 """
 
@@ -128,7 +130,11 @@ def _module(g: _Graph, m: Module, x: str, state: Mapping[str, np.ndarray]) -> st
 def _head(g: _Graph, spec: ExportSpec, z: str) -> str:
     """Logits -> the app's predictions, under the output's name."""
     if spec.loss == "mse":
-        return g.op("Identity", [z], "prediction")
+        pre = spec.preprocessing
+        if pre.y_mean is None:
+            return g.op("Identity", [z], "prediction")
+        scaled = g.op("Mul", [z, g.const("target_std", pre.y_std)], "target_scaled")
+        return g.op("Add", [scaled, g.const("target_mean", pre.y_mean)], "prediction")
     if spec.loss == "cross_entropy":
         return g.op("Softmax", [z], "probabilities", axis=1)
     if spec.loss == "bce":

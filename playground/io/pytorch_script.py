@@ -22,7 +22,7 @@ import numpy as np
 from playground import __version__
 from playground.data.features import INPUTS_2D
 from playground.errors import WeightsError
-from playground.io.codegen import torch_model_code, torch_training_code
+from playground.io.codegen import target_constants, torch_model_code, torch_training_code
 from playground.io.export_spec import HEADS, ExportSpec, spec_from_metadata
 
 #: numpy source of each 2-D feature, from the raw columns x1, x2 (``data.features``)
@@ -91,6 +91,9 @@ def _predict_source(spec: ExportSpec) -> str:
         pick = "(z[:, 0] > 0).long()" if spec.n_outputs == 1 else "z.argmax(dim=1)"
         return (f"        return torch.eye({k}, dtype=DTYPE)[{pick}].numpy()  "
                 "# hard 0/1, as the app")
+    if spec.scales_target:
+        return ("        # the network predicts z-scored targets: back to the data's units\n"
+                "        return z.numpy() * np.array(TARGET_STD) + np.array(TARGET_MEAN)")
     return "        return z.numpy()"
 
 
@@ -125,10 +128,12 @@ def script(state: Mapping[str, np.ndarray], metadata: Mapping[str, Any]) -> str:
         [step for step, on in (("the FEATURES of the INPUTS", pre.feature_map),
                                ("(x - MEAN) / STD", pre.mean is not None)) if on]
         or ["used as they are"])
+    head = ("TARGET_STD * z + TARGET_MEAN, the targets' standardization undone, so "
+            "predictions are in the data's units" if spec.scales_target else HEADS[spec.loss])
     what = textwrap.fill(
         "predict() applies the run's preprocessing (feature map, standardization with the "
         "training split's statistics), runs the network in evaluation mode and returns the "
-        f"{kind} ({names}); output activation: {HEADS[spec.loss]}.", 92)
+        f"{kind} ({names}); output activation: {head}.", 92)
     standardize = (f"MEAN = np.array({_numbers(list(pre.mean))})\n"
                    f"STD = np.array({_numbers(list(pre.std))})\n" if pre.mean is not None
                    else "# no standardization: the run had data.standardize false\n")
@@ -151,7 +156,7 @@ INPUTS = {_literal(list(pre.inputs))}  # raw input columns
 FEATURES = {_literal(list(pre.features))}  # model inputs, made from them
 {standardize}CLASSES = {_literal(list(pre.classes))}  # class k is column k of predict()
 TARGETS = {_literal(list(pre.targets))}  # regression outputs
-
+{target_constants(spec)}
 {torch_model_code(spec)}
 
 def load_model() -> nn.Sequential:

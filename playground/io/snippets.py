@@ -17,7 +17,7 @@ from safetensors import safe_open
 model = build_model()  # the torch.nn.Sequential of the run
 model.load_state_dict(safetensors.torch.load_file("model.safetensors"))
 with safe_open("model.safetensors", framework="pt") as f:
-    pre = json.loads(f.metadata()["preprocessing"])  # features, mean/std, classes
+    pre = json.loads(f.metadata()["preprocessing"])  # features, mean/std, classes, target mean/std
 ''',
     ".npz": '''\
 import json
@@ -25,7 +25,7 @@ import numpy as np
 
 npz = np.load("model.npz", allow_pickle=False)
 state = {k: npz[k] for k in npz.files if not k.startswith("__metadata__.")}
-pre = json.loads(str(npz["__metadata__.preprocessing"]))  # features, mean/std, classes
+pre = json.loads(str(npz["__metadata__.preprocessing"]))  # features, mean/std, classes, target mean/std
 # PyTorch: model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
 ''',
     ".json": '''\
@@ -36,7 +36,7 @@ with open("model.json", encoding="utf-8") as f:
     doc = json.load(f)
 state = {k: np.array(t["data"], dtype=t["dtype"]).reshape(t["shape"])
          for k, t in doc["tensors"].items()}
-pre = doc["metadata"]["preprocessing"]  # features, mean/std, classes
+pre = doc["metadata"]["preprocessing"]  # features, mean/std, classes, target mean/std
 ''',
     ".onnx": '''\
 import numpy as np

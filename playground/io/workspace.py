@@ -10,9 +10,10 @@ manifest.json  ``{"format": 1, "app_version": "0.1.0"}``: the workspace format, 
 config.json    the run config (PRODUCT.md, format 1) as the run has it now, live edits included
 data.json      ``task``, ``inputs``, ``features``, ``classes``, ``targets``: the data's names
 data.npz       ``raw_train``, ``raw_test`` (n, n_inputs) float64; ``y_train``, ``y_test``
-               (int64 class indices, or (n, n_targets) float64); ``mean``, ``std`` when
-               standardized; ``x_train``, ``x_test`` only when the feature map and z-score of
-               the raw inputs do not give the model inputs back exactly
+               (int64 class indices, or (n, n_targets) float64, in the data's units);
+               ``mean``, ``std`` when standardized; ``y_mean``, ``y_std`` (n_targets,) when
+               regression targets are; ``x_train``, ``x_test`` only when the feature map and
+               z-score of the raw inputs do not give the model inputs back exactly
 weights.npz    the state dict, named as torch's ``nn.Sequential`` (``np.load`` reads it)
 state.json     the run state (``playground.engine.run_state``): optimizer and schedule state,
                random streams, epoch position, history; arrays as ``{"$array": name}`` and
@@ -27,7 +28,10 @@ the numbers of a run that never stopped.
 
 Versioning: ``format`` counts incompatible changes of this layout. A reader refuses a format
 it does not know, naming the newer one and asking for an update; a newer playground keeps
-reading older formats.
+reading older formats. Additions that old files simply lack keep the format: a workspace
+written before ``data.standardize_target`` existed has no ``y_mean`` and trained on the raw
+targets, so it opens with ``standardize_target`` false and trains on as it did; epoch records
+without R² and MAE read as having none.
 
 Reading is defensive (``load_workspace``): a file that is not a zip, a missing or unexpected
 member, an oversized member, bad JSON, arrays of the wrong dtype or shape, a config that no
@@ -37,6 +41,7 @@ run raise ``WorkspaceError`` with one line naming the file and the problem.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +140,9 @@ def _dataset_parts(ds: Dataset) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
               "y_train": np.asarray(ds.y_train, y_dtype), "y_test": np.asarray(ds.y_test, y_dtype)}
     if ds.mean is not None:
         arrays.update(mean=np.asarray(ds.mean, np.float64), std=np.asarray(ds.std, np.float64))
+    if ds.y_mean is not None:
+        arrays.update(y_mean=np.asarray(ds.y_mean, np.float64),
+                      y_std=np.asarray(ds.y_std, np.float64))
     try:
         rebuilt = all(np.array_equal(_model_inputs(arrays[raw], names, ds.mean, ds.std), x)
                       for raw, x in (("raw_train", ds.x_train), ("raw_test", ds.x_test)))
@@ -221,6 +229,7 @@ def _read(zf: archive.Archive, backend: str, app_version: str, progress: Stage) 
     except PlaygroundError as exc:
         raise WorkspaceError(f"config.json: {exc}") from None
     dataset = _dataset(zf.json("data.json"), zf.npz("data.npz"))
+    config = _agree_on_targets(config, dataset)
     weights = zf.npz("weights.npz")
     try:
         state = json_tree.decode(zf.json("state.json"), zf.npz("state.npz"))
@@ -239,6 +248,20 @@ def _read(zf: archive.Archive, backend: str, app_version: str, progress: Stage) 
     except WorkspaceError as exc:
         raise WorkspaceError(f"state.json: {exc}") from None
     return Workspace(trainer, ui, app_version)
+
+
+def _agree_on_targets(config: RunConfig, dataset: Dataset) -> RunConfig:
+    """The config, told what the stored data says about target standardization: targets
+    stored without statistics were trained on as they are (a workspace older than
+    ``data.standardize_target``), so the config says false, and a later re-split of the data
+    keeps training the same way. Stored statistics the config does not ask for are an error."""
+    scales = config.data.scales_target(dataset.task)
+    if scales and dataset.y_mean is None:
+        return config.replace(data=dataclasses.replace(config.data, standardize_target=False))
+    if dataset.y_mean is not None and not scales:
+        raise WorkspaceError("data.npz holds target statistics (y_mean, y_std) but the config's "
+                             "data.standardize_target is off")
+    return config
 
 
 def _load_weights(trainer: Trainer, weights: dict[str, np.ndarray]) -> None:
@@ -292,12 +315,13 @@ def _dataset(names: Any, arrays: dict[str, np.ndarray]) -> Dataset:
     if (classes if task == "regression" else targets):
         raise WorkspaceError(f"data.json: a {task} set has no "
                              f"{'classes' if task == 'regression' else 'targets'}")
-    known = {"raw_train", "raw_test", "y_train", "y_test", "mean", "std", "x_train", "x_test"}
+    known = {"raw_train", "raw_test", "y_train", "y_test", "mean", "std", "y_mean", "y_std",
+             "x_train", "x_test"}
     for key in arrays:
         if key not in known:
             raise WorkspaceError(f"data.npz: unexpected array {key[:80]}")
     for group in (("raw_train", "raw_test", "y_train", "y_test"), ("mean", "std"),
-                  ("x_train", "x_test")):
+                  ("y_mean", "y_std"), ("x_train", "x_test")):
         present = [k for k in group if k in arrays]
         if present and len(present) < len(group) or group[0] == "raw_train" and not present:
             lacking = next(k for k in group if k not in arrays)
@@ -321,6 +345,14 @@ def _dataset(names: Any, arrays: dict[str, np.ndarray]) -> Dataset:
     if "mean" in arrays:
         mean = _array(arrays, "mean", np.float64, (len(features),))
         std = _array(arrays, "std", np.float64, (len(features),))
+    y_mean = y_std = None
+    if "y_mean" in arrays:
+        if task != "regression":
+            raise WorkspaceError("data.npz: y_mean and y_std apply to regression only")
+        y_mean = _array(arrays, "y_mean", np.float64, (len(targets),))
+        y_std = _array(arrays, "y_std", np.float64, (len(targets),))
+        if not (np.isfinite(y_mean).all() and np.isfinite(y_std).all() and (y_std > 0).all()):
+            raise WorkspaceError("data.npz: y_mean must be finite and y_std finite and > 0")
     if "x_train" in arrays:
         x_train = _array(arrays, "x_train", np.float64, (n, len(features)))
         x_test = _array(arrays, "x_test", np.float64, (m, len(features)))
@@ -333,4 +365,4 @@ def _dataset(names: Any, arrays: dict[str, np.ndarray]) -> Dataset:
     return Dataset(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
                    raw_train=raw_train, raw_test=raw_test, task=task, input_names=inputs,
                    feature_names=features, class_names=classes, target_names=targets,
-                   mean=mean, std=std)
+                   mean=mean, std=std, y_mean=y_mean, y_std=y_std)

@@ -50,6 +50,7 @@ class CodeView(QWidget):
         layout.addWidget(self.tabs, 1)
         self._key = None
         self._run = None
+        self._preprocessing = None
 
     def follow(self, model) -> None:
         """Regenerate on every accepted config change (live ones too: a new learning rate
@@ -58,7 +59,11 @@ class CodeView(QWidget):
             config, self._run.dataset.n_features, self._run.n_outputs, self._run.loss))
 
     def set_run(self, run) -> None:
+        """A new run; its preprocessing (a regression's target statistics, which the code
+        undoes so that its predictions are in the data's units) goes into the code."""
         self._run = run
+        self._preprocessing = run.dataset.preprocessing()
+        self._key = None
         self.show_model(run.config, run.dataset.n_features, run.n_outputs, run.loss)
 
     def show_snapshot(self, snap) -> None:
@@ -73,7 +78,8 @@ class CodeView(QWidget):
         for name, make in FRAMEWORKS:
             editor = self.editors[name]
             try:
-                text = make(config, n_features, n_outputs, loss=loss)
+                text = make(config, n_features, n_outputs, loss=loss,
+                            preprocessing=self._preprocessing)
             except Exception as exc:  # a generator gap must not take the window down
                 text = f"# Cannot write {name} code for this model: {exc}"
             bar = editor.verticalScrollBar()

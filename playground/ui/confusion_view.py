@@ -1,15 +1,25 @@
 """``ConfusionView``: how the classes are confused, rows the true class and columns the
 predicted one, on the test split (the training split without one), refreshed with the grid.
+
+A cell is tinted by its share of its row, s = count / row total: the table's ground blended
+towards green on the diagonal (right) and red off it (wrong), tint = 0.15 + 0.85 s for a
+non-empty cell, none for an empty one. Not the class colours: orange and blue mean class 0
+and class 1 everywhere else. Each count is black or white, whichever contrasts more with its
+cell (at least 4.58:1, WCAG's 4.5 for text, whatever the tint), and bold on the diagonal, so
+right and wrong differ without colour too.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from playground.ui import plot_style as ps
+
+#: the tint of a non-empty cell whose share of its row is near 0, and of a whole row's
+LEAST_TINT, MOST_TINT = 0.15, 1.0
 
 
 class ConfusionView(QWidget):
@@ -30,6 +40,7 @@ class ConfusionView(QWidget):
         layout.addWidget(self.table, 1)
         self._names: list[str] = []
         self._split = "test"
+        self._matrix: np.ndarray | None = None
         self.applies = False
 
     def set_run(self, run) -> None:
@@ -37,6 +48,7 @@ class ConfusionView(QWidget):
         self.applies = ds.task == "classification"
         self._names = [str(n) for n in ds.class_names]
         self._split = "test" if ds.has_test else "training"
+        self._matrix = None
         self.table.clear()
         self.table.setRowCount(0)
         self.table.setColumnCount(0)
@@ -48,8 +60,9 @@ class ConfusionView(QWidget):
             self.show_matrix(snap.confusion)
 
     def show_matrix(self, matrix: np.ndarray) -> None:
-        """Counts ``matrix[true, predicted]``; diagonal cells blue, the rest orange."""
+        """Counts ``matrix[true, predicted]``, each cell tinted by its share of the row."""
         m = np.asarray(matrix)
+        self._matrix = m
         k = m.shape[0]
         t = self.table
         if t.rowCount() != k:
@@ -58,15 +71,34 @@ class ConfusionView(QWidget):
             t.setVerticalHeaderLabels([f"true {n}" for n in self._names[:k]])
             t.setHorizontalHeaderLabels(self._names[:k])
         share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+        ground = t.palette().color(QPalette.ColorRole.Base)
         for r in range(k):
             for c in range(k):
                 item = t.item(r, c)
                 if item is None:
                     item = QTableWidgetItem()
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                    font = item.font()
+                    font.setBold(r == c)
+                    item.setFont(font)
                     t.setItem(r, c, item)
                 item.setText(f"{m[r, c]:g}")
-                base = QColor(ps.BLUE if r == c else ps.ORANGE)
-                base.setAlpha(int(40 + 180 * share[r, c]) if m[r, c] else 0)
-                item.setBackground(base)
+                tint = LEAST_TINT + (MOST_TINT - LEAST_TINT) * share[r, c] if m[r, c] else 0.0
+                cell = cell_color(ground, ps.CONFUSION_RIGHT if r == c else ps.CONFUSION_WRONG,
+                                  tint)
+                item.setBackground(cell)
+                item.setForeground(ps.readable_on(cell))
         t.resizeColumnsToContents()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # a theme switch: the cells are tinted from the table's new ground
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) \
+                and self._matrix is not None:
+            self.show_matrix(self._matrix)
+        super().changeEvent(event)
+
+
+def cell_color(ground: QColor, hue: str, tint: float) -> QColor:
+    """``ground`` blended towards ``hue``: (1 - tint) ground + tint hue, per channel."""
+    a, b = np.array(ground.getRgb()[:3], float), np.array(QColor(hue).getRgb()[:3], float)
+    return QColor(*np.rint((1 - tint) * a + tint * b).astype(int))

@@ -9,14 +9,16 @@ from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout,
-    QLabel, QPushButton, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+    QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton, QSizePolicy, QSpinBox,
+    QToolButton, QVBoxLayout, QWidget, QWidgetAction,
 )
 
 from playground.config import MAX_SAMPLES, RunConfig
 from playground.data.generators import GENERATORS, TF_SAMPLES, default_samples, generator_task
 from playground.data.names import FEATURES_2D, GENERATORS_2D, SKLEARN_SETS
+from playground.data.tabular import tabular_task
 from playground.ui.config_model import ConfigModel
-from playground.ui.widgets import ErrorLabel, heading
+from playground.ui.widgets import InlineError, heading
 
 #: TensorFlow Playground's colours: class 0 / negative orange, class 1 / positive blue.
 ORANGE = QColor("#f59322")
@@ -77,6 +79,8 @@ class DatasetPanel(QWidget):
         super().__init__(parent)
         self.model = model
         self._csv_columns: list[str] = []
+        self._rows: int | None = None   # the rows of the loaded data (a table or CSV)
+        self._task: str | None = None   # the loaded data's task
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
 
@@ -140,6 +144,25 @@ class DatasetPanel(QWidget):
         self.target_combo.activated.connect(self._on_target)
         form.addRow("Target:", self.target_combo)
 
+        # the CSV's feature columns: a checklist in a drop-down that stays open while ticking
+        self.columns_button = QToolButton()
+        self.columns_button.setAccessibleName("Feature columns")
+        self.columns_button.setToolTip("The CSV columns the network takes as inputs; untick "
+                                       "one to leave it out (text columns must be)")
+        self.columns_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # its text lists the columns: it must not widen the panel
+        self.columns_button.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.columns_list = QListWidget()
+        self.columns_list.setAccessibleName("Feature column list")
+        self.columns_list.setToolTip("Tick the columns the network takes as inputs")
+        self.columns_list.itemChanged.connect(lambda _item: self._on_columns())
+        menu = QMenu(self.columns_button)
+        holder = QWidgetAction(menu)
+        holder.setDefaultWidget(self.columns_list)
+        menu.addAction(holder)
+        self.columns_button.setMenu(menu)
+        form.addRow("Columns:", self.columns_button)
+
         # -- size, noise, split
         self.samples_spin = QSpinBox()
         self.samples_spin.setRange(2, MAX_SAMPLES)
@@ -194,6 +217,15 @@ class DatasetPanel(QWidget):
         self.standardize_check.setAccessibleName("Standardize inputs")
         self.standardize_check.toggled.connect(lambda on: self._update(standardize=on))
         form.addRow("", self.standardize_check)
+        self.standardize_target_check = QCheckBox("Standardize targets")
+        self.standardize_target_check.setToolTip(
+            "Train on the targets scaled to mean 0, standard deviation 1 (fitted on the "
+            "training split): the loss is then in those units, and a learning rate that suits "
+            "one data set suits another. R², MAE and the exports stay in the data's units")
+        self.standardize_target_check.setAccessibleName("Standardize targets")
+        self.standardize_target_check.toggled.connect(
+            lambda on: self._update(standardize_target=on))
+        form.addRow("", self.standardize_target_check)
 
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, _SEED_MAX)
@@ -218,8 +250,8 @@ class DatasetPanel(QWidget):
         self.table_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.target_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
 
-        self.error_label = ErrorLabel("Data error")
-        outer.addWidget(self.error_label)
+        self.error_label = InlineError(self, "Data error")
+        self._features_box = features
         outer.addStretch(1)
 
         model.changed.connect(self._on_changed)
@@ -227,20 +259,37 @@ class DatasetPanel(QWidget):
 
     # -- edits -> model
 
-    def _show_result(self, error: str | None) -> None:
-        """Show a refused edit inline and put the widgets back; clear on success."""
-        if self.error_label.report(error):
+    def _show_result(self, error: str | None, anchor: QWidget | None = None) -> None:
+        """Show a refused edit beside its control and put the widgets back; clear on
+        success."""
+        if error:
             self.refresh()
+        self.error_label.report(error, anchor)
+
+    def _anchor(self, changes: dict) -> QWidget | None:
+        """The control an edit of these fields came from."""
+        fields = {"samples": self.samples_spin, "noise": self.noise_spin,
+                  "test_fraction": self.test_spin, "features": self._features_box,
+                  "standardize": self.standardize_check, "columns": self.columns_button,
+                  "standardize_target": self.standardize_target_check}
+        for key, widget in fields.items():
+            if key in changes and "source" not in changes:
+                return widget
+        source = changes.get("source")
+        if source in self.source_buttons:
+            return self.source_buttons[source]
+        return self.table_combo if source else None
 
     def _update(self, **changes) -> None:
-        self._show_result(self.model.update_data(**changes))
+        self._show_result(self.model.update_data(**changes), self._anchor(changes))
 
     def _set_source(self, name: str, path: str | None = None, target: str | None = None) -> None:
         data = self.model.config.data
         is_2d = name in GENERATORS_2D
         # 2-D sources keep their feature choice; the others have no features to pick
         features = (data.features if data.is_2d else None) if is_2d else None
-        changes = dict(source=name, features=features, path=path, target=target, task=None)
+        changes = dict(source=name, features=features, path=path, target=target, task=None,
+                       columns=None, standardize_target=None)
         if is_2d and data.samples in TF_SAMPLES.values():
             # a count left at TensorFlow Playground's default follows the task, as there
             changes["samples"] = default_samples(name)
@@ -258,7 +307,7 @@ class DatasetPanel(QWidget):
         self._update(features=chosen)
 
     def _on_seed(self, seed: int) -> None:
-        self._show_result(self.model.update_seed(int(seed)))
+        self._show_result(self.model.update_seed(int(seed)), self.seed_spin)
 
     def _on_target(self, _index: int) -> None:
         target = self.target_combo.currentText()
@@ -266,14 +315,63 @@ class DatasetPanel(QWidget):
             self.refresh()  # the combo shows the config's target until the file is read
             self.csv_target_requested.emit(target)
 
+    def _on_columns(self) -> None:
+        """The ticked columns, in the file's order; all of them is the default (None)."""
+        items = [self.columns_list.item(i) for i in range(self.columns_list.count())]
+        chosen = tuple(i.text() for i in items if i.checkState() == Qt.Checked)
+        self._update(columns=None if len(chosen) == len(items) else chosen)
+
+    def set_run(self, run) -> None:
+        """A new run (RunView): a table or CSV has as many samples as its rows, which only the
+        loaded data knows; Samples shows that count (greyed: a table is used whole)."""
+        ds = run.dataset
+        self._rows = int(len(ds.x_train) + len(ds.x_test))
+        self._task = ds.task
+        self.refresh()
+
+    def show_snapshot(self, snap) -> None:
+        """Nothing of a snapshot shows here (RunView)."""
+
+    def _task_of(self, data) -> str | None:
+        """The data's task: set, known from the source's name, or (a CSV's inferred one) as
+        the loaded run had it."""
+        if data.task is not None:
+            return data.task
+        if data.is_2d:
+            return generator_task(data.source)
+        if data.source in SKLEARN_SETS:
+            return tabular_task(data.source)
+        return self._task
+
+    def _show_columns(self, data) -> None:
+        """The CSV's columns but the target, ticked where the network uses them."""
+        self.form.setRowVisible(self.columns_button, data is not None)
+        self.columns_list.clear()
+        if data is None:
+            return
+        target = self.target_combo.currentText()
+        names = [c for c in self._csv_columns if c != target]
+        used = set(names if data.columns is None else data.columns)
+        for name in names:
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if name in used else Qt.Unchecked)
+            self.columns_list.addItem(item)
+        rows = min(len(names), 12)
+        self.columns_list.setFixedHeight(self.columns_list.sizeHintForRow(0) * rows + 6
+                                         if names else 20)
+        n = len(used & set(names))
+        shown = ", ".join(c for c in names if c in used)
+        self.columns_button.setText(f"{n} of {len(names)}: {shown}" if names else "none")
+
     def set_csv_columns(self, columns) -> None:
         """The columns of the CSV file the config reads (the window read its header), for the
         target choice."""
         self._csv_columns = list(columns)
 
     def show_error(self, message: str | None) -> None:
-        """Show a refusal beside the controls (a CSV target the window could not use)."""
-        self.error_label.report(message)
+        """Show a refusal beside the target (a CSV target the window could not use)."""
+        self.error_label.report(message, self.target_combo if message else None)
 
     # -- model -> widgets
 
@@ -286,7 +384,8 @@ class DatasetPanel(QWidget):
         data = config.data
         widgets = [*self.source_buttons.values(), *self.feature_buttons.values(),
                    self.table_combo, self.target_combo, self.samples_spin, self.noise_spin,
-                   self.test_spin, self.standardize_check, self.seed_spin]
+                   self.test_spin, self.standardize_check, self.seed_spin,
+                   self.standardize_target_check, self.columns_list]
         blockers = [QSignalBlocker(w) for w in widgets]
         for name, button in self.source_buttons.items():
             button.setChecked(name == data.source)
@@ -304,8 +403,16 @@ class DatasetPanel(QWidget):
             if data.target is None and columns:
                 self.target_combo.setCurrentIndex(len(columns) - 1)
         self.form.setRowVisible(self.target_combo, is_csv)
-        self.samples_spin.setValue(data.samples)
+        self._show_columns(data if is_csv else None)
+        table_rows = None if data.is_2d else self._rows
+        self.samples_spin.setValue(data.samples if table_rows is None
+                                   else min(table_rows, MAX_SAMPLES))
+        self.samples_spin.setToolTip(
+            "Number of points drawn from the 2-D generator" if table_rows is None else
+            f"This data set has {table_rows:,} rows, and all of them are used (split by "
+            "Test fraction)")
         self.noise_spin.setValue(data.noise)
+        self.form.setRowVisible(self.noise_spin, data.is_2d)
         self.test_spin.setValue(data.test_fraction)
         chosen = data.features or ()
         for name, button in self.feature_buttons.items():
@@ -314,6 +421,9 @@ class DatasetPanel(QWidget):
         for w in (self.samples_spin, self.noise_spin):
             w.setEnabled(data.is_2d)
         self.standardize_check.setChecked(data.standardize)
+        regression = self._task_of(data) == "regression"
+        self.form.setRowVisible(self.standardize_target_check, regression)
+        self.standardize_target_check.setChecked(data.scales_target("regression"))
         self.seed_spin.setValue(min(config.seed, _SEED_MAX))
         del blockers
 

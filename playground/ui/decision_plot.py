@@ -9,10 +9,17 @@ empty extrapolation. Hovering a unit of the network diagram shows that unit's pi
 (``show_picture``) until the pointer leaves (``show_output``).
 
 Binary classification: the positive-class probability as a heatmap with fixed levels 0..1.
-K > 2 classes: each pixel the colour of its argmax class, alpha by confidence (an RGBA image).
-Regression: the first output with levels fixed from the training targets' range.
+K > 2 classes: each pixel the colour of its argmax class, faded towards the undecided grey as
+its confidence falls, but never below ``MIN_STRENGTH`` of the colour, so ten classes stay
+apart however unsure the model (an opaque RGB image, ``region_colors``).
+Regression: the first output with levels fixed from the training targets' range, read off a
+colour bar under the plot labelled with the target's name, in its units.
 The grid ``(xs, ys, outputs)`` has ``outputs[j, i]`` at ``(xs[i], ys[j])``: row-major, so the
 image item is made row-major and takes it untransposed.
+
+A legend in the emptiest corner names each class's colour (``RegionLegend``). Points whose
+plane axes take a few values only (digits' pixels 0..16) would pile up on a lattice: they are
+drawn jittered, each a fixed small offset (``jitter_noise``), the data untouched.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from playground.data.plane import axis_plane
 from playground.ui import perceptron_view
 from playground.ui import plot_style as ps
 from playground.ui.perceptron_view import PerceptronOverlay
+from playground.ui.region_legend import Entry, RegionLegend
 from playground.ui.widgets import SquareBox
 
 #: The plane choices a table offers: (label, the spec the worker resolves).
@@ -39,6 +47,17 @@ BINARY, MULTI, REGRESSION = "binary", "multi", "regression"
 REGION_OPACITY = 160 / 255
 #: At most this many points of each split are drawn (beyond, every k-th one).
 MAX_SHOWN_POINTS = 2500
+#: K > 2 classes: a region's colour is NEUTRAL blended towards its class colour by
+#: m = MIN_STRENGTH + (1 - MIN_STRENGTH) a, a = 0 at a coin toss (confidence 1/K) to 1 when
+#: certain. At 0.7 the two closest of the ten class colours (brown and grey) still differ by
+#: CIE76 delta-E 10.6 at a coin toss (about four just-noticeable differences; 2.3 before,
+#: when the colour faded to white), and a class's colour still changes by 7 to 18 as the
+#: model grows sure.
+MIN_STRENGTH = 0.7
+#: An axis whose drawn points take at most DISCRETE_LEVELS values, each held by two points
+#: on average at least, is a lattice: its points are jittered by up to JITTER of its step.
+DISCRETE_LEVELS = 32
+JITTER = 0.3
 
 
 def shown_rows(n: int, limit: int = MAX_SHOWN_POINTS) -> np.ndarray:
@@ -53,14 +72,75 @@ def shown_rows(n: int, limit: int = MAX_SHOWN_POINTS) -> np.ndarray:
 def _frame(uv: np.ndarray, square: bool, margin: float = 0.05) -> tuple[float, ...]:
     """(u0, u1, v0, v1): the points' range plus ``margin`` of it on each side; ``square``
     gives both axes the same range (the 2-D sources share one unit, so a square plot of a
-    square range shows the plane undistorted and without empty bands)."""
+    square range shows the plane undistorted and without empty bands). An axis on which
+    every point has the same value (a digit's always-blank corner pixel) spans that value
+    +- 0.5, not +- 1e-9 of it."""
     lo, hi = uv.min(axis=0), uv.max(axis=0)
+    flat = hi - lo <= 1e-9 * np.maximum(1.0, np.abs(lo))
+    lo, hi = np.where(flat, lo - 0.5, lo), np.where(flat, hi + 0.5, hi)
     if square:
         lo, hi = np.full(2, lo.min()), np.full(2, hi.max())
     pad = margin * np.maximum(hi - lo, 1e-9)
     return (float(lo[0] - pad[0]), float(hi[0] + pad[0]),
             float(lo[1] - pad[1]), float(hi[1] + pad[1]))
 
+
+def region_colors(out: np.ndarray, discrete: bool = False) -> np.ndarray:
+    """K-class probabilities (..., K) -> opaque region colours (..., 3) uint8: NEUTRAL
+    blended towards the argmax class's colour by m (``MIN_STRENGTH``; 1 when ``discrete``),
+    then painted at ``REGION_OPACITY`` over white, as the binary regions are."""
+    k = out.shape[-1]
+    cls = out.argmax(axis=-1)
+    if discrete:
+        m = np.ones(cls.shape)
+    else:
+        conf = np.nan_to_num(out.max(axis=-1), nan=0.0)
+        a = np.clip((conf - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)
+        m = MIN_STRENGTH + (1.0 - MIN_STRENGTH) * a
+    neutral = np.array(pg.mkColor(ps.NEUTRAL).getRgb()[:3], np.float64)
+    mix = neutral + m[..., None] * (ps.palette_rgb(k).astype(np.float64)[cls] - neutral)
+    return np.rint(REGION_OPACITY * mix + (1 - REGION_OPACITY) * 255).astype(np.uint8)
+
+
+def jitter_noise(n: int, seed: int) -> np.ndarray:
+    """(n, 2) fixed offsets in [-1, 1), one pair per row of a split (seeded: a row keeps its
+    place from frame to frame and run to run)."""
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, size=(n, 2))
+
+
+def jitter_scale(uv: np.ndarray) -> np.ndarray:
+    """(2,) how far to jitter the points ``uv`` (n, 2) along each axis: ``JITTER`` of the
+    smallest gap between its values on a lattice axis (``DISCRETE_LEVELS``), else 0."""
+    scale = np.zeros(2)
+    for a in range(2):
+        levels = np.unique(uv[:, a][np.isfinite(uv[:, a])])
+        if 2 <= len(levels) <= DISCRETE_LEVELS and len(uv) >= 2 * len(levels):
+            scale[a] = JITTER * float(np.diff(levels).min())
+    return scale
+
+
+def axis_labels(plane) -> tuple[str, str]:
+    """What each axis is: an input's name (its raw values, in the data's units), or a
+    principal component (of the standardized inputs: its unit is one standard deviation)
+    with its share of their variance."""
+    if plane.kind != "pca" or plane.explained is None:
+        return plane.labels
+    return tuple(f"PC {n} ({share:.0%} of the variance)"
+                 for n, share in enumerate(plane.explained, start=1))
+
+
+def set_axis_label(axis: pg.AxisItem, text: str) -> None:
+    """Label an axis, centred on it (pyqtgraph centres a label only when the axis resizes,
+    so a longer new label would run off the plot's edge)."""
+    axis.setLabel(text)
+    axis.resizeEvent()
+
+
+#: distinct colours of a regression's points (the eye tells fewer apart)
+POINT_SHADES = 64
+
+DISCRETIZE_TIP = ("Colour each point by the predicted class only (p >= 0.5, or the most "
+                  "probable class), without the paler shades of uncertainty")
 
 class DecisionRegionPlot(QWidget):
     """Heatmap of the network's output over two raw inputs, training (and test) points."""
@@ -78,8 +158,7 @@ class DecisionRegionPlot(QWidget):
         self.test_check.setToolTip("Draw the test points (triangles, dark outline)")
         self.discretize_check = QCheckBox("Discretize output")
         self.discretize_check.setAccessibleName("Discretize output")
-        self.discretize_check.setToolTip("Colour by the predicted class only "
-                                         "(threshold 0.5 / argmax)")
+        self.discretize_check.setToolTip(DISCRETIZE_TIP)
         self.x_combo = QComboBox()
         self.x_combo.setAccessibleName("Horizontal axis input")
         self.x_combo.setToolTip("Input on the horizontal axis")
@@ -124,10 +203,21 @@ class DecisionRegionPlot(QWidget):
         self.plot.addItem(self.test_scatter)
         self.test_scatter.setVisible(False)
         self._colormap = ps.diverging_colormap()
+        self._shade_brushes: list | None = None   # a regression's point brushes, made once
         # the regions at 63 % over the white ground, blended here once: an opaque image
         # draws several times faster than a translucent one, thirty times a second
         lut = self._colormap.getLookupTable(0.0, 1.0, 256).astype(np.float64)
         self._lut = (REGION_OPACITY * lut + (1 - REGION_OPACITY) * 255).astype(np.uint8)
+        # regression: the surface's scale under the plot, in the regions' own colours
+        self.colorbar = pg.ColorBarItem(
+            values=(0.0, 1.0), width=12, interactive=False, orientation="horizontal",
+            colorMapMenu=False,
+            colorMap=pg.ColorMap(np.linspace(0.0, 1.0, len(self._lut)), self._lut))
+        for name in ("left", "right", "top", "bottom"):
+            self.colorbar.getAxis(name).enableAutoSIPrefix(False)
+        ps.follow_theme(self.colorbar, ps.style_plot)
+        self.colorbar.setVisible(False)
+        self.legend = RegionLegend(self.plot)
 
         self.overlay = PerceptronOverlay(self.plot)
         self.banner = QLabel("")
@@ -159,6 +249,8 @@ class DecisionRegionPlot(QWidget):
         self._picture = False         # a unit's picture is shown instead of the output
         self._grid = None
         self._class_brushes: list[QBrush] = []
+        #: split -> (noise (n, 2), scale (2,)): how its points are jittered, if they are
+        self._jitter: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.test_check.toggled.connect(self._update_test_visibility)
         self.discretize_check.toggled.connect(lambda _on: self._render())
         self._view_timer = QTimer(self)
@@ -194,7 +286,14 @@ class DecisionRegionPlot(QWidget):
         self.image.setLevels(self.levels)
         k = max(dataset.n_classes, 1)
         self._class_brushes = [pg.mkBrush(*rgb) for rgb in ps.palette_rgb(k)]
-        self.discretize_check.setEnabled(True)
+        self._show_colorbar(dataset)
+        self.legend.set_entries(self._legend_entries(0))
+        self._jitter = {}
+        regression = dataset.task == "regression"   # no classes to snap to
+        self.discretize_check.setEnabled(not regression)
+        self.discretize_check.setToolTip(
+            "A regression's output is a number, not a class: there is nothing to discretize"
+            if regression else DISCRETIZE_TIP)
         names = list(dataset.input_names)
         for combo in (self.x_combo, self.y_combo):
             combo.blockSignals(True)
@@ -223,8 +322,43 @@ class DecisionRegionPlot(QWidget):
         self.set_dataset(run.dataset)
         if run.output_activation == "step":
             self.overlay.set_run(run.dataset, run.n_outputs)
+            self.legend.set_entries(self._legend_entries(run.n_outputs))
+            self._place_legend()
             self.set_banner(*perceptron_view.status_text(0, 0, None, None, None, None,
                                                          len(run.dataset.input_names) == 2))
+
+    def _legend_entries(self, n_lines: int) -> list[tuple[str, Entry]]:
+        """Each class's name and colour (none for a regression); a perceptron's lines: one
+        per class, in the class's colour (one-vs-rest), or one dark decision line."""
+        ds = self.dataset
+        if self.mode == REGRESSION:
+            return []
+        names = [str(n) for n in ds.class_names]
+        if len(names) == 2 and all(n.lstrip("+-").isdigit() for n in names):
+            names = [f"class {n}" for n in names]    # "0" alone reads as a number
+        colors = [pg.mkColor(*rgb).name() for rgb in ps.palette_rgb(len(names))]
+        lines = n_lines == len(names)
+        entries = [(n, Entry(c, line=lines)) for n, c in zip(names, colors)]
+        if n_lines == 1:
+            entries.append(("decision line", Entry(perceptron_view.line_colors(1)[0], True)))
+        return entries
+
+    def _show_colorbar(self, dataset) -> None:
+        """Under the plot for a regression (its target's name, the fixed levels), else out
+        of the plot's layout altogether, so it takes no room."""
+        bar, layout = self.colorbar, self.plot.layout
+        regression = self.mode == REGRESSION
+        if regression:
+            names = dataset.target_names
+            bar.setLevels(self.levels)
+            set_axis_label(bar.getAxis("bottom"),
+                           f"predicted {names[0] if names else 'target'}")
+        inside = any(layout.itemAt(i) is bar for i in range(layout.count()))
+        if regression and not inside:
+            layout.addItem(bar, 4, 1)
+        elif not regression and inside:
+            layout.removeItem(bar)
+        bar.setVisible(regression)
 
     def set_axes(self, i: int, j: int, emit: bool = True) -> None:
         """Show the plane of raw inputs i (across) and j (up), the others at their training
@@ -285,8 +419,8 @@ class DecisionRegionPlot(QWidget):
         """Draw the points on ``plane``, label the axes and frame the data's range on it."""
         changed = plane != self.plane
         self.plane = plane
-        self.plot.setLabel("bottom", plane.labels[0])
-        self.plot.setLabel("left", plane.labels[1])
+        for name, text in zip(("bottom", "left"), axis_labels(plane)):
+            set_axis_label(self.plot.getAxis(name), text)
         if changed:
             self._grid = None
             self.image.clear()
@@ -294,9 +428,7 @@ class DecisionRegionPlot(QWidget):
 
     def set_banner(self, text: str, tone: str = "info") -> None:
         """A sentence above the plot (perceptron progress); empty hides it."""
-        color = {"good": ps.GOOD_COLOR, "bad": ps.BAD_COLOR}.get(tone, ps.FOREGROUND)
-        weight = "600" if tone in ("good", "bad") else "normal"
-        self.banner.setStyleSheet(f"color: {color}; font-weight: {weight}; padding: 2px 4px;")
+        ps.style_banner(self.banner, tone)   # the tone's colour in the theme, and after
         self.banner.setText(text)
         self.banner.setVisible(bool(text))
 
@@ -311,6 +443,7 @@ class DecisionRegionPlot(QWidget):
             self.overlay.show_mistake(self._project_row(snap.last_mistake),
                                       snap.converged_epoch is not None)
             self._show_perceptron_status(snap)
+            self._note_lines()
         if snap.grid is None:
             return
         self._grid = snap.grid
@@ -318,10 +451,22 @@ class DecisionRegionPlot(QWidget):
             self._render()
 
     def _project_row(self, row: int | None):
+        """Where training row ``row`` is drawn (jittered as its point is)."""
         ds = self.dataset
         if row is None or ds is None or self.plane is None or not 0 <= row < len(ds.raw_train):
             return None
-        return self.plane.project(ds.raw_train[row:row + 1])[0]
+        uv = self.plane.project(ds.raw_train[row:row + 1])[0]
+        noise, scale = self._jitter.get("train", (None, None))
+        return uv if noise is None else uv + noise[row] * scale
+
+    def _note_lines(self) -> None:
+        """A perceptron line that does not cross the view says so in the legend."""
+        entries = self.legend.entries
+        lines = [i for i, entry in enumerate(entries) if entry.line]
+        base = self._legend_entries(len(self.overlay.lines))
+        for i, shown in zip(lines, self.overlay.in_view()):
+            text = base[i][0]
+            self.legend.set_text(i, text if shown else f"{text} (line outside the view)")
 
     def _show_perceptron_status(self, snap) -> None:
         ds = self.dataset
@@ -339,6 +484,7 @@ class DecisionRegionPlot(QWidget):
         v = np.nan_to_num(np.asarray(values, np.float64))
         top = float(np.abs(v).max()) or 1.0
         self._picture = True
+        self.legend.item.setVisible(False)      # the picture is a unit's, not the classes'
         self.image.setLookupTable(self._lut)
         self.image.setImage((v / top + 1) / 2, autoLevels=False, levels=(0.0, 1.0))
         self._place(us, vs)
@@ -349,6 +495,7 @@ class DecisionRegionPlot(QWidget):
         if not self._picture:
             return
         self._picture = False
+        self.legend.item.setVisible(bool(self.legend.entries))
         self.picture_label.setText("")
         self.image.setLookupTable(None if self.mode == MULTI else self._lut)
         self.image.clear()
@@ -374,35 +521,38 @@ class DecisionRegionPlot(QWidget):
     def _image_from_outputs(self, out: np.ndarray) -> np.ndarray:
         discrete = self.discretize_check.isChecked()
         if self.mode == REGRESSION:
-            img = out[..., 0].astype(np.float64)
-            if discrete:
-                lo, hi = self.levels
-                img = np.where(img >= (lo + hi) / 2, hi, lo)
-            return img
+            return out[..., 0].astype(np.float64)
         if self.mode == BINARY:
             p = out[..., 1] if out.shape[-1] > 1 else out[..., 0]
             p = np.nan_to_num(p.astype(np.float64), nan=0.5)
             return (p >= 0.5).astype(np.float64) if discrete else p
-        k = out.shape[-1]
-        cls = out.argmax(axis=-1)
-        rgba = np.empty(out.shape[:2] + (4,), dtype=np.uint8)
-        rgba[..., :3] = ps.palette_rgb(k)[cls]
-        if discrete:
-            rgba[..., 3] = int(255 * REGION_OPACITY)
-        else:
-            conf = np.nan_to_num(out.max(axis=-1), nan=0.0)
-            # 1/k (a coin toss) -> faint; 1 (certain) -> opaque
-            a = np.clip((conf - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)
-            rgba[..., 3] = ((40 + 215 * a) * REGION_OPACITY).astype(np.uint8)
-        return rgba
+        return region_colors(out, discrete)
+
+    def drawn_rgb(self) -> np.ndarray | None:
+        """The region colours as drawn (r, r, 3) uint8, the image's rows bottom to top (what
+        a test reads; the binary and regression images are mapped through their LUT)."""
+        img = self.image.image
+        if img is None:
+            return None
+        if img.ndim == 3:
+            return np.asarray(img[..., :3], np.uint8)
+        lo, hi = self.image.getLevels()
+        index = np.clip((np.asarray(img, np.float64) - lo) / ((hi - lo) or 1.0), 0.0, 1.0)
+        return self._lut[np.rint(index * (len(self._lut) - 1)).astype(int)][..., :3]
 
     def _point_brushes(self, y: np.ndarray) -> list:
         if self.mode == REGRESSION:
             lo, hi = self.levels
-            v = np.clip((np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0] - lo)
-                        / (hi - lo), 0, 1)
-            colors = self._colormap.map(v, mode="qcolor")
-            return [QBrush(c) for c in colors]
+            y = np.asarray(y, dtype=np.float64)
+            first = y[:, 0] if y.ndim == 2 else y        # (0, 1) without a test split
+            v = np.clip((first - lo) / (hi - lo), 0, 1)
+            # quantized to POINT_SHADES shared brushes: pyqtgraph renders one symbol image
+            # per distinct brush, and 1,200 distinct ones cost 200 ms on a data switch
+            shade = np.rint(v * (POINT_SHADES - 1)).astype(int)
+            if self._shade_brushes is None:
+                colors = self._colormap.map(np.linspace(0, 1, POINT_SHADES), mode="qcolor")
+                self._shade_brushes = [QBrush(c) for c in colors]
+            return [self._shade_brushes[k] for k in shade]
         return [self._class_brushes[int(c)] for c in y]
 
     def _update_points(self) -> None:
@@ -410,10 +560,17 @@ class DecisionRegionPlot(QWidget):
         if ds is None or plane is None:
             return
         extent = []
-        for scatter, raw, y in ((self.train_scatter, ds.raw_train, ds.y_train),
-                                (self.test_scatter, ds.raw_test, ds.y_test)):
+        self._jitter = {}
+        for split, seed, scatter, raw, y in (
+                ("train", 0, self.train_scatter, ds.raw_train, ds.y_train),
+                ("test", 1, self.test_scatter, ds.raw_test, ds.y_test)):
             rows = shown_rows(len(raw))
             uv = plane.project(raw[rows]) if len(rows) else np.empty((0, 2))
+            scale = jitter_scale(uv)
+            if scale.any():   # drawn a little apart; the data (and the regions) untouched
+                noise = jitter_noise(len(raw), seed)
+                self._jitter[split] = (noise, scale)
+                uv = uv + noise[rows] * scale
             scatter.setData(x=uv[:, 0], y=uv[:, 1], brush=self._point_brushes(y[rows]))
             if len(uv):
                 extent.append(uv)
@@ -423,8 +580,17 @@ class DecisionRegionPlot(QWidget):
                             and tuple(ds.input_names) == ("x1", "x2"))
             self.plot.setRange(xRange=bounds[:2], yRange=bounds[2:], padding=0)
             self.overlay.set_view(bounds)
+            self._place_legend()
             # a new run's worker knows nothing of the view: tell it even if the range held
             self._view_timer.start()
+
+    def drawn_points(self) -> np.ndarray:
+        """(n, 2) where the training points are drawn (the shown rows, jittered)."""
+        data = self.train_scatter.data
+        return np.column_stack([data["x"], data["y"]]) if len(data) else np.empty((0, 2))
+
+    def _place_legend(self) -> None:
+        self.legend.place(self.drawn_points())
 
     def fit(self) -> None:
         """Frame the data again (after a pan or zoom): View > Fit, or a double-click."""
@@ -440,6 +606,7 @@ class DecisionRegionPlot(QWidget):
         if x1 > x0 and y1 > y0:
             self.view_changed.emit((x0, x1, y0, y1))
             self.overlay.set_view((x0, x1, y0, y1))
+            self._place_legend()
 
     def _update_test_visibility(self, *_args) -> None:
         ds = self.dataset

@@ -21,30 +21,14 @@ from playground.engine.optimizers import OPTIMIZER_DEFAULTS
 from playground.engine.schedulers import SCHEDULE_DEFAULTS
 from playground.errors import ConfigError
 from playground.ui.config_model import ConfigModel
-from playground.ui.widgets import ErrorLabel, heading
+from playground.ui.option_info import INT_MAX, OPTION_INFO
+from playground.ui.widgets import InlineError, heading
 
-_INT_MAX = 2**31 - 1
+_INT_MAX = INT_MAX
 _INT_OPTIONS = ("step_size", "patience", "t_max")
-#: option -> (label, tooltip, lower bound, upper bound)
-_OPTION_INFO = {
-    "momentum": ("Momentum", "Momentum factor", 0.0, 1.0),
-    "dampening": ("Dampening", "Dampening for momentum", 0.0, 1.0),
-    "nesterov": ("Nesterov", "Nesterov momentum (needs momentum > 0, dampening 0)", 0, 0),
-    "alpha": ("Alpha", "Smoothing constant of the squared-gradient average", 0.0, 1.0),
-    "eps": ("Epsilon", "Added to the denominator for numerical stability", 0.0, 1.0),
-    "centered": ("Centered", "Normalize by the estimated gradient variance", 0, 0),
-    "betas": ("Betas", "Decay rates of the first and second moment averages", 0.0, 0.9999),
-    "amsgrad": ("AMSGrad", "Use the maximum of past squared-gradient averages", 0, 0),
-    "weight_decay": ("Weight decay", "Decoupled (adamw) or L2-style weight decay", 0.0, 1e3),
-    "step_size": ("Step size", "Multiply the rate by gamma every this many epochs", 1, _INT_MAX),
-    "gamma": ("Gamma", "Multiplicative factor of the learning rate", 0.0, 10.0),
-    "t_max": ("T max", "Epochs of one cosine half-period (auto: the run's epochs)", 0, _INT_MAX),
-    "eta_min": ("Min rate", "The cosine schedule's lowest learning rate", 0.0, 10.0),
-    "factor": ("Factor", "Multiply the rate by this when the loss plateaus", 0.0, 1.0),
-    "patience": ("Patience", "Epochs without improvement before reducing", 0, _INT_MAX),
-    "threshold": ("Threshold", "Relative improvement that counts as progress", 0.0, 1.0),
-    "min_lr": ("Min rate", "Never reduce the learning rate below this", 0.0, 10.0),
-}
+_OPTION_INFO = OPTION_INFO
+NESTEROV_OFF_TIP = ("Nesterov needs a Momentum above 0 and a Dampening of 0 (as PyTorch's "
+                    "SGD): raise Momentum to use it")
 
 
 class SciSpinBox(QDoubleSpinBox):
@@ -89,7 +73,7 @@ class HyperparameterPanel(QWidget):
         self.model = model
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
-        self.error_label = ErrorLabel("Training settings error")
+        self.error_label = InlineError(self, "Training settings error")
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
@@ -102,15 +86,18 @@ class HyperparameterPanel(QWidget):
                                            "The torch.optim update rule")
         self.optimizer_combo.activated.connect(
             lambda _i: self._show_result(self.model.update_optimizer(
-                self.optimizer_combo.currentText())))
+                self.optimizer_combo.currentText()), self.optimizer_combo))
         form.addRow("Optimizer:", self.optimizer_combo)
 
         self.lr_spin = SciSpinBox()  # %g text: 1e-06 stays readable (5 decimals would show 0)
         self.lr_spin.setRange(0.0, 10.0)
         self.lr_spin.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
-        self._describe(self.lr_spin, "Learning rate", "Step size of the update (> 0)")
+        self._describe(self.lr_spin, "Learning rate",
+                       "How far each update moves the weights along the gradient: "
+                       "w -= lr·g. Too high and the loss jumps about or blows up; too low "
+                       "and it crawls")
         self.lr_spin.valueChanged.connect(
-            lambda v: self._show_result(self.model.update_optimizer(lr=v)))
+            lambda v: self._show_result(self.model.update_optimizer(lr=v), self.lr_spin))
         form.addRow("Learning rate:", self.lr_spin)
 
         self.optimizer_options: dict[str, QWidget] = {}
@@ -129,38 +116,57 @@ class HyperparameterPanel(QWidget):
         # -- training
         form.addRow(heading("Training"))
         self.batch_spin = self._int_spin(0, _INT_MAX, "Batch size",
-                                         "Samples per update; 0 = the whole training set")
+                                         "Samples averaged into each update; smaller "
+                                         "batches take more, noisier steps per epoch. "
+                                         "0 = the whole training set")
         self.batch_spin.setSpecialValueText("full batch")
-        self.batch_spin.valueChanged.connect(lambda v: self._train(batch_size=v))
+        self.batch_spin.valueChanged.connect(
+            lambda v: self._train(self.batch_spin, batch_size=v))
         form.addRow("Batch size:", self.batch_spin)
         self.epochs_spin = self._int_spin(0, 10_000_000, "Epochs",
-                                          "Passes over the training set (0 = no limit)")
-        self.epochs_spin.valueChanged.connect(lambda v: self._train(epochs=v))
+                                          "How many passes over the training set Play "
+                                          "makes before it stops (0 = no limit)")
+        self.epochs_spin.valueChanged.connect(
+            lambda v: self._train(self.epochs_spin, epochs=v))
         form.addRow("Epochs:", self.epochs_spin)
         self.loss_combo = self._combo(LOSSES, "Loss",
-                                      "auto: cross-entropy for classes, MSE for regression")
+                                      "What training minimises. auto: binary cross-entropy "
+                                      "for two classes, cross-entropy for more, mean squared "
+                                      "error for regression")
         self.loss_combo.activated.connect(
-            lambda _i: self._train(loss=self.loss_combo.currentText()))
+            lambda _i: self._train(self.loss_combo, loss=self.loss_combo.currentText()))
         form.addRow("Loss:", self.loss_combo)
         self.shuffle_check = QCheckBox("Shuffle every epoch")
-        self._describe(self.shuffle_check, "Shuffle", "Reshuffle the training set every epoch")
-        self.shuffle_check.toggled.connect(lambda on: self._train(shuffle=on))
+        self._describe(self.shuffle_check, "Shuffle",
+                       "Deal the training samples into batches in a new random order every "
+                       "epoch (the seed fixes the order)")
+        self.shuffle_check.toggled.connect(
+            lambda on: self._train(self.shuffle_check, shuffle=on))
         form.addRow("", self.shuffle_check)
-        self.dtype_combo = self._combo(DTYPES, "Precision", "Floating-point type of the network")
+        self.dtype_combo = self._combo(DTYPES, "Precision",
+                                       "The network's number type: float32 (fast, as "
+                                       "PyTorch's default) or float64 (exact to about 16 "
+                                       "digits)")
         self.dtype_combo.activated.connect(
-            lambda _i: self._train(dtype=self.dtype_combo.currentText()))
+            lambda _i: self._train(self.dtype_combo, dtype=self.dtype_combo.currentText()))
         form.addRow("Precision:", self.dtype_combo)
 
         self.reg_combo = self._combo(REGULARIZATIONS, "Regularization",
-                                     "Penalty on the dense weights")
-        self.reg_rate = self._sci_spin(0.0, 1e3, "Regularization rate", "Penalty strength")
+                                     "A penalty on large dense weights, which keeps the "
+                                     "model simpler: L1 adds rate·sign(w) to each gradient "
+                                     "(drives weights to exactly 0), L2 adds rate·w (shrinks "
+                                     "them all)")
+        self.reg_rate = self._sci_spin(0.0, 1e3, "Regularization rate",
+                                       "How strong the penalty is")
         self.reg_combo.activated.connect(lambda _i: self._on_regularization())
         self.reg_rate.valueChanged.connect(lambda _v: self._on_regularization())
         form.addRow("Regularization:", _pair(self.reg_combo, self.reg_rate))
 
         self.clip_combo = self._combo(CLIP_KINDS, "Gradient clipping",
-                                      "norm: scale the gradient to a maximum norm; "
-                                      "value: clamp each element")
+                                      "Caps the gradient before each update, so one bad "
+                                      "batch cannot throw the weights far. norm: scale the "
+                                      "whole gradient down to a maximum length; value: "
+                                      "clamp each entry")
         self.clip_threshold = self._sci_spin(0.0, 1e6, "Clipping threshold",
                                              "The maximum norm or value (> 0)")
         self.clip_threshold.setValue(1.0)
@@ -171,10 +177,11 @@ class HyperparameterPanel(QWidget):
         # -- schedule
         form.addRow(heading("Learning-rate schedule"))
         self.schedule_combo = self._combo(tuple(SCHEDULE_DEFAULTS), "Schedule",
-                                          "How the learning rate changes per epoch")
+                                          "How the learning rate changes from epoch to "
+                                          "epoch: large steps first, fine ones later")
         self.schedule_combo.activated.connect(
             lambda _i: self._show_result(self.model.update_schedule(
-                self.schedule_combo.currentText())))
+                self.schedule_combo.currentText()), self.schedule_combo))
         form.addRow("Schedule:", self.schedule_combo)
         self.schedule_options: dict[str, QWidget] = {}
         keys = [k for d in SCHEDULE_DEFAULTS.values() for k in d]
@@ -183,7 +190,6 @@ class HyperparameterPanel(QWidget):
             self.schedule_options[key] = widget
             form.addRow(widget.accessibleName() + ":", widget)
 
-        outer.addWidget(self.error_label)
         outer.addLayout(form)
         outer.addStretch(1)
         model.changed.connect(self._on_changed)
@@ -221,7 +227,8 @@ class HyperparameterPanel(QWidget):
         label, tip, lo, hi = _OPTION_INFO.get(key, (key.replace("_", " ").capitalize(), key,
                                                     0.0, 1e6))
         default = next(d[key] for d in registry.values() if key in d)
-        apply = lambda v, k=key: self._show_result(update(**{k: v}))  # noqa: E731
+        holder: list[QWidget] = []
+        apply = lambda v, k=key: self._show_result(update(**{k: v}), holder[0])  # noqa: E731
         if isinstance(default, bool):
             widget = QCheckBox()
             self._describe(widget, label, tip)
@@ -253,25 +260,28 @@ class HyperparameterPanel(QWidget):
         else:
             widget = self._sci_spin(lo, hi, label, tip)
             widget.valueChanged.connect(apply)
+        holder.append(widget)
         return widget
 
     # -- edits -> model
 
-    def _show_result(self, error: str | None) -> None:
-        """Show a refused edit inline and put the widgets back; clear on success."""
-        if self.error_label.report(error):
+    def _show_result(self, error: str | None, anchor: QWidget | None = None) -> None:
+        """Show a refused edit beside its control and put the widgets back; clear on
+        success."""
+        if error:
             self.refresh()
+        self.error_label.report(error, anchor)
 
-    def _train(self, **changes) -> None:
-        self._show_result(self.model.update_train(**changes))
+    def _train(self, anchor: QWidget, **changes) -> None:
+        self._show_result(self.model.update_train(**changes), anchor)
 
     def _on_regularization(self) -> None:
         try:
             reg = RegularizationConfig(self.reg_combo.currentText(), self.reg_rate.value())
         except ConfigError as exc:
-            self._show_result(str(exc))
+            self._show_result(str(exc), self.reg_rate)
             return
-        self._train(regularization=reg)
+        self._train(self.reg_rate, regularization=reg)
 
     def _on_clip(self) -> None:
         kind = self.clip_combo.currentText()
@@ -279,9 +289,9 @@ class HyperparameterPanel(QWidget):
             clip = ClipConfig() if kind == "none" else ClipConfig(
                 **{kind: self.clip_threshold.value()})
         except ConfigError as exc:
-            self._show_result(str(exc))
+            self._show_result(str(exc), self.clip_threshold)
             return
-        self._train(clip=clip)
+        self._train(self.clip_threshold, clip=clip)
 
     # -- model -> widgets
 
@@ -301,6 +311,7 @@ class HyperparameterPanel(QWidget):
         self.optimizer_combo.setCurrentText(opt.name)
         self.lr_spin.setValue(opt.lr)
         self._show_options(self.optimizer_options, dict(opt.options))
+        self._enable_nesterov(dict(opt.options))
         self.batch_spin.setValue(min(train.batch_size, _INT_MAX))
         self.epochs_spin.setValue(train.epochs)
         self.loss_combo.setCurrentText(train.loss)
@@ -319,6 +330,15 @@ class HyperparameterPanel(QWidget):
         self._show_options(self.schedule_options, dict(sched.options))
         self._show_perceptron(self.model.config.model.type == "perceptron")
         del blockers
+
+    def _enable_nesterov(self, options: dict) -> None:
+        """Nesterov is offered only where torch.optim.SGD accepts it: momentum > 0 and no
+        dampening; otherwise it is greyed, and its tooltip says what it needs. (A checked
+        Nesterov keeps momentum from going to 0: the model refuses that, beside Momentum.)"""
+        box = self.optimizer_options["nesterov"]
+        usable = options.get("momentum", 0.0) > 0 and options.get("dampening", 0.0) == 0
+        box.setEnabled(usable or bool(options.get("nesterov")))
+        box.setToolTip(_OPTION_INFO["nesterov"][1] if usable else NESTEROV_OFF_TIP)
 
     def _show_perceptron(self, on: bool) -> None:
         """Rosenblatt's rule has a learning rate and nothing else of an optimizer: hide the

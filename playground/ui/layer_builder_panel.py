@@ -23,7 +23,7 @@ from playground.config import (
 from playground.engine.activations import ACTIVATIONS
 from playground.engine.initializers import BIAS_INITIALIZERS, INITIALIZERS
 from playground.ui.config_model import ConfigModel
-from playground.ui.widgets import ErrorLabel
+from playground.ui.widgets import InlineError
 
 #: How each activation reads in the list ("ReLU", not "relu").
 ACTIVATION_LABELS: dict[str, str] = {
@@ -133,7 +133,7 @@ class LayerBuilderPanel(QWidget):
         self.move_down = _named(QPushButton("Move down"), "Move layer down",
                                 "Move the selected layer one row down")
 
-        self.error_label = ErrorLabel("Layer error")
+        self.error_label = InlineError(self, "Layer error")
         self.warning_label = QLabel()
         self.warning_label.setStyleSheet(_WARNING_STYLE)
         self.warning_label.setWordWrap(True)
@@ -164,7 +164,6 @@ class LayerBuilderPanel(QWidget):
         layout.addWidget(self.perceptron)
         layout.addWidget(self.stack_box, 1)
         layout.addWidget(self.warning_label)
-        layout.addWidget(self.error_label)
 
         self.perceptron.toggled.connect(self._on_perceptron)
         self.list.currentRowChanged.connect(self._on_row)
@@ -349,7 +348,13 @@ class LayerBuilderPanel(QWidget):
         self.move_down.setEnabled(0 <= row < n - 1)
 
     def _show_error(self, message: str | None) -> None:
-        self.error_label.report(message)
+        """Beside the layer editor (the row's fields), or the perceptron switch."""
+        anchor = None
+        if message:
+            anchor = self.editor if self.editor.isVisible() else self.list
+            if "perceptron" in message.lower():
+                anchor = self.perceptron
+        self.error_label.report(message, anchor)
 
     # -- view -> model -----------------------------------------------------------------------
 

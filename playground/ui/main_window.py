@@ -18,12 +18,14 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QComboBox,
     QDockWidget, QFileDialog, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
-    QPlainTextEdit, QProgressBar, QScrollArea, QSplitter, QTabWidget, QToolBar, QWidget,
+    QPlainTextEdit, QProgressBar, QScrollArea, QSplitter, QTabWidget, QToolBar, QVBoxLayout,
+    QWidget,
 )
 
 from playground import __version__
 from playground import config as config_io
 from playground.config import RunConfig
+from playground.engine import hints
 from playground.engine.session import Snapshot
 from playground.engine.trainer import Trainer
 from playground.errors import PlaygroundError
@@ -46,8 +48,11 @@ from playground.ui.hyperparameter_panel import HyperparameterPanel
 from playground.ui.layer_builder_panel import LayerBuilderPanel
 from playground.ui.loss_plot import LossPlot
 from playground.ui.lr_plot import LearningRatePlot
+from playground.ui.messages import in_user_words
+from playground.ui.notice_bar import NoticeBar
 from playground.ui.prediction_plot import PredictionPlot
-from playground.ui.worker import TrainingController
+from playground.ui.run_notices import RunNotices
+from playground.ui.worker import DIVERGED_MESSAGE, TrainingController
 from playground.ui.workspace_files import WorkspaceFiles, workspace_filter
 
 MAX_RECENT = 8
@@ -60,14 +65,15 @@ PANEL_MIN_WIDTH = 300
 TITLE = "Neural network playground"
 KEEP_SAMPLES = 3
 SHORTCUTS = (("Space", "Play / pause"), ("Right", "Step one batch"),
-             ("Shift+Right", "Step one epoch"), ("Ctrl+R", "Reset the run"),
+             ("Shift+Right", "Step one epoch"), ("Ctrl+R", "Reset the run (same initial weights)"),
+             ("Ctrl+Shift+R", "Reset with new initial weights"),
              ("Ctrl+N", "New run from the defaults"),
              ("Ctrl+O", "Open a config or workspace"), ("Ctrl+S", "Save the config"),
              ("Ctrl+Shift+S", "Save the config as"), ("Ctrl+Alt+S", "Save the workspace"),
              ("Ctrl+E", "Export weights"), ("Ctrl+I", "Import weights"),
              ("Ctrl+Z", "Undo a weight edit on the diagram"),
              ("Ctrl+0", "Fit the regions to the data (or double-click them)"),
-             ("Ctrl+Q", "Quit"))
+             ("F1", "Guide to the views"), ("Ctrl+Q", "Quit"))
 SPEEDS = (("1 epoch/s", 1.0), ("10 epochs/s", 10.0), ("30 epochs/s", 30.0),
           ("100 epochs/s", 100.0), ("1,000 epochs/s", 1000.0), ("As fast as possible", 0.0))
 DEFAULT_SPEED = 3
@@ -129,6 +135,9 @@ class MainWindow(QMainWindow):
         self._build_views()
         self.workspaces = WorkspaceFiles(self, autosave_dir)
         self._build_actions()
+        self.notices = RunNotices(self.notice, self.model, self.reset,
+                                  lambda: float(self.speed_combo.currentData()),
+                                  self.toggle_play)
         self._connect()
         self._start_run(self.trainer)
         self._restore_settings()
@@ -181,7 +190,14 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(1, 4)
         self.main_split = split
         self._sizes_before_code = None
-        self.setCentralWidget(split)
+        self.notice = NoticeBar()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(self.notice)
+        column.addWidget(split, 1)
+        self.setCentralWidget(central)
         self.dataset_panel = DatasetPanel(self.model)
         self.layer_panel = LayerBuilderPanel(self.model)
         self.hyper_panel = HyperparameterPanel(self.model)
@@ -198,9 +214,9 @@ class MainWindow(QMainWindow):
         self.docks["network"].raise_()
         self.resizeDocks([self.docks["data"], self.docks["network"]], [500, 400], Qt.Vertical)
         #: every view that shows a run (the RunView protocol): handed each run and snapshot
-        self.views = [v for v in (self.layer_panel, self.decision_plot, self.loss_plot,
-                                  self.lr_plot, self.confusion_view, self.prediction_plot,
-                                  self.code_view, self.diagram, self.gallery) if v is not None]
+        self.views = [v for v in (self.dataset_panel, self.layer_panel, self.decision_plot,
+                                  self.loss_plot, self.lr_plot, self.confusion_view,
+                                  self.prediction_plot, self.code_view, self.diagram, self.gallery) if v is not None]
         self.status = QLabel("")
         self.status.setAccessibleName("Training status")
         self.statusBar().addWidget(self.status, 1)
@@ -228,8 +244,11 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.reset_action = self._action("Reset", self.reset, "Ctrl+R",
-                                         "Start the run again from its initial weights "
-                                         "(a new seed, under Data, gives new ones)")
+                                         "Start the run again from the same initial weights")
+        self.new_weights_action = self._action(
+            "New weights", self.reset_new_weights, "Ctrl+Shift+R",
+            "Start again from other initial weights (the same data and batches): see how "
+            "much the starting point matters")
         self.play_action = self._action("Play", self.toggle_play, "Space",
                                         "Train live / pause")
         self.step_batch_action = self._action("Step batch", self.controller.step_batch,
@@ -239,8 +258,8 @@ class MainWindow(QMainWindow):
         bar = QToolBar("Training", self)
         bar.setObjectName("toolbar-training")
         bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        for action in (self.reset_action, self.play_action, self.step_batch_action,
-                       self.step_epoch_action):
+        for action in (self.reset_action, self.new_weights_action, self.play_action,
+                       self.step_batch_action, self.step_epoch_action):
             bar.addAction(action)
         # as wide as its widest text, so the toolbar does not shift between Play and Pause
         play = bar.widgetForAction(self.play_action)
@@ -302,7 +321,7 @@ class MainWindow(QMainWindow):
         edit.setEnabled(bool(edit.actions()))
         train_menu = self.menuBar().addMenu("&Train")
         for action in (self.play_action, self.step_batch_action, self.step_epoch_action,
-                       self.reset_action):
+                       self.reset_action, self.new_weights_action):
             train_menu.addAction(action)
         view = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
@@ -321,6 +340,8 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             self.theme_actions[name] = action
         help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self._action("&Guide to the views", self.show_guide, "F1",
+                                         "What each part of the window shows"))
         help_menu.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts))
         help_menu.addAction(self._action("&About", self.show_about))
         self._refresh_recent()
@@ -401,13 +422,19 @@ class MainWindow(QMainWindow):
         self._replace_run(run)
 
     def _replace_run(self, run: Run) -> None:
+        """Show a new run; one that replaces a playing run plays on (a dataset or layer
+        change while training, as in TensorFlow Playground)."""
+        playing = self._playing
         self._keep_samples(run)
         self.controller.replace_trainer(run.trainer)
         self._start_run(run.trainer)
+        if playing:
+            self.controller.play()
 
     def _start_run(self, trainer: Trainer) -> None:
         """Show a new run in every view; the worker already owns the trainer."""
         self.trainer = trainer
+        self.notices.new_run(trainer)
         run = RunInfo.of(trainer)
         self.run = run
         self._last_snap = None
@@ -473,7 +500,7 @@ class MainWindow(QMainWindow):
         try:
             run = build_run(self.model.config, self.base_dir, self._samples)
         except (PlaygroundError, ValueError, OSError) as exc:
-            self.show_error(str(exc))
+            self.notices.failed(in_user_words(str(exc)))
             return False
         self._replace_run(run)
         return True
@@ -481,21 +508,24 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         self.rebuild()
 
+    def reset_new_weights(self) -> None:
+        """Reset from other initial weights: the init seed moves on by one (the data, split,
+        batches and dropout keep the run's seed), and the config says so."""
+        config = self.model.config
+        current = config.model.init_seed
+        seed = (config.seed if current is None else current) + 1
+        error = self.model.update_model(init_seed=seed % 2**63)
+        if error:
+            self.notices.failed(in_user_words(error))
+        else:
+            self.statusBar().showMessage(f"New initial weights (init seed {seed})", 5000)
+
     def toggle_play(self) -> None:
         if self._playing:
             self.controller.pause()
             return
-        t = self.trainer
-        epochs = t.config.train.epochs
-        if t.converged_epoch is not None:
-            self.statusBar().showMessage(
-                f"The perceptron converged at epoch {t.converged_epoch}: nothing changes any "
-                "more. Reset to start again.", 8000)
-        elif 0 < epochs <= t.epoch:
-            self.statusBar().showMessage(
-                f"Finished {t.epoch:,} of {epochs:,} epochs: raise Epochs (Training) to go "
-                "on, or Reset.", 8000)
-        self.controller.play()
+        if not self.notices.play_refused(self.trainer):
+            self.controller.play()
 
     def _playing_changed(self, playing: bool) -> None:
         self._playing = playing
@@ -522,7 +552,8 @@ class MainWindow(QMainWindow):
         parts = [f"epoch {snap.epoch:,}"]
         if self._playing and snap.steps_per_second > 0:
             parts.append(f"{snap.steps_per_second:,.0f} steps/s")
-        for key, name in (("train_loss", "train loss"), ("test_loss", "test loss")):
+        quantity = self.run.quantity   # "loss", or a perceptron's "error rate"
+        for key, name in (("train_loss", f"train {quantity}"), ("test_loss", f"test {quantity}")):
             value = snap.last(key)
             if value is not None:
                 parts.append(f"{name} {value:.4g}")
@@ -531,6 +562,11 @@ class MainWindow(QMainWindow):
             accuracy = snap.last(key)
             if accuracy is not None:  # the test split's when there is one
                 parts.append(f"{name} {100 * accuracy:.1f}%")
+                break
+        for split in ("test", "train"):  # a regression's fit, in the data's units
+            r2, mae = snap.last(f"{split}_r2"), snap.last(f"{split}_mae")
+            if r2 is not None and mae is not None:
+                parts.append(f"{split} R² {r2:.3f}, MAE {mae:.4g}")
                 break
         parts.append(f"learning rate {snap.lr:.4g}")
         evaluation = snap.evaluation
@@ -542,9 +578,16 @@ class MainWindow(QMainWindow):
         if snap.converged_epoch is not None:
             parts.append(f"perceptron converged at epoch {snap.converged_epoch}")
         self.status.setText("   ·   ".join(parts))
+        self.notices.snapshot(snap, self._playing)
 
     def _worker_failed(self, message: str) -> None:
-        self.show_error(message)
+        """Training stopped: said on the notice bar, not in a dialog that would come back
+        with every Play."""
+        if message == DIVERGED_MESSAGE:
+            t = self.trainer
+            self.notices.diverged(hints.blown_up_at(t.history) or t.epoch, t.lr)
+        else:
+            self.notices.failed(message)
 
     def show_error(self, message: str) -> None:
         self.status.setText(message)
@@ -559,7 +602,7 @@ class MainWindow(QMainWindow):
         from playground.ui.config_model import DEFAULT_CONFIG
         error = self.model.propose(DEFAULT_CONFIG)
         if error:
-            self.show_error(error)
+            self.notices.failed(in_user_words(error))
             return
         self.path = None
         self.base_dir = None
@@ -777,6 +820,13 @@ class MainWindow(QMainWindow):
             if error:
                 self._csv_refused(error, target)
                 return False
+            if opened.left_out:
+                names = ", ".join(f"'{c}'" for c in opened.left_out)
+                plural = len(opened.left_out) > 1
+                self.notice.show_notice(
+                    f"Left out the text column{'s' if plural else ''} {names}: a network "
+                    f"takes numbers. The inputs are the other {len(opened.config.data.columns)} "
+                    "columns; Data > Columns changes them.", "info", key="columns")
             self.settings.setValue("last_folder", str(Path(path).resolve().parent))
             return True
 
@@ -837,6 +887,13 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(self._recent()))
 
     # --- help, settings, drag and drop ------------------------------------------------------
+
+    def show_guide(self) -> None:
+        from playground.ui.guide import GuideDialog
+        if getattr(self, "guide", None) is None:
+            self.guide = GuideDialog(self)
+        self.guide.show()
+        self.guide.raise_()
 
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)

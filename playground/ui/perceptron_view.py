@@ -5,6 +5,11 @@ The line is where the unit's weighted sum is zero: the zero level of the weighte
 engine computed over the plot's input plane (the snapshot's unit grids, made on the worker
 through the data's own preprocessing), so with feature maps such as x1^2 it bends as it truly
 does in the input plane. Nothing is computed from the weights here.
+
+Each line is a double-cased stroke, outside in: a dark casing, a white band, the unit's colour
+(``casing_pens``): the casing stands out from every (light) region, its own class's
+included, and the white band from the casing and from any core colour. A line that does not
+cross the view is not drawn; ``in_view`` says which are, so the legend can say so.
 """
 
 from __future__ import annotations
@@ -16,6 +21,24 @@ from playground.ui import plot_style as ps
 
 RESOLUTION = 96
 LINE_WIDTH = 3
+#: the white band and the dark casing around it, in pixels either side of the line
+BAND, CASING = 1.0, 1.25
+
+
+def casing_pens(color: str, scale: float = 1.0) -> list:
+    """The pens of a cased line, drawn in this order (outermost first): the dark casing
+    (the ink drawn over the light regions in either theme), a white band, ``color``;
+    ``scale`` shrinks them (the legend's sample)."""
+    core = LINE_WIDTH * scale
+    return [pg.mkPen(ps.FOREGROUND, width=core + 2 * (BAND + CASING) * scale),
+            pg.mkPen("w", width=core + 2 * BAND * scale),
+            pg.mkPen(color, width=core)]
+
+
+def line_colors(n_units: int) -> list[str]:
+    """One unit (binary): dark ink; one unit per class (one-vs-rest): the class colours."""
+    return ([ps.FOREGROUND] if n_units == 1 else
+            [ps.PALETTE[k % len(ps.PALETTE)] for k in range(n_units)])
 
 
 class PerceptronOverlay:
@@ -24,6 +47,7 @@ class PerceptronOverlay:
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
         self.lines: list[pg.PlotDataItem] = []
+        self.casings: list[pg.PlotDataItem] = []
         self.marker = pg.ScatterPlotItem(size=22, symbol="o", brush=None,
                                          pen=pg.mkPen(ps.MISTAKE_COLOR, width=3))
         self.marker.setZValue(20)
@@ -33,18 +57,20 @@ class PerceptronOverlay:
 
     def set_run(self, dataset, n_units: int) -> None:
         """A new run: ``n_units`` lines (0 hides the overlay, for MLPs)."""
-        for line in self.lines:
+        for line in self.lines + self.casings:
             self.plot.removeItem(line)
-        colors = ([ps.FOREGROUND] if n_units == 1 else
-                  [ps.PALETTE[k % len(ps.PALETTE)] for k in range(n_units)])
-        self.lines = []
-        for color in colors:
-            # a white casing under each line keeps it visible on a region of its own colour
-            line = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=LINE_WIDTH),
-                                   shadowPen=pg.mkPen("w", width=LINE_WIDTH + 3),
-                                   connect="finite")
+        self.lines, self.casings = [], []
+        for color in line_colors(n_units):
+            casing, band, core = casing_pens(color)
+            # two items: the band over the casing (its shadow), then the line's colour
+            under = pg.PlotDataItem([], [], pen=band, shadowPen=casing, connect="finite",
+                                    antialias=True)
+            line = pg.PlotDataItem([], [], pen=core, connect="finite", antialias=True)
+            under.setZValue(14)
             line.setZValue(15)
-            self.plot.addItem(line)
+            for item in (under, line):
+                self.plot.addItem(item)
+            self.casings.append(under)
             self.lines.append(line)
         self.marker.setData([], [])
 
@@ -55,9 +81,24 @@ class PerceptronOverlay:
         """Each unit's z = 0 line from its weighted sums ``z`` (r, r, units) over the grid
         ``z[j, i]`` at (us[i], vs[j])."""
         z = np.asarray(z, np.float64)
-        for k, line in enumerate(self.lines):
+        for k, (line, casing) in enumerate(zip(self.lines, self.casings)):
             if k < z.shape[-1]:
-                line.setData(*_zero_level(us, vs, z[..., k].T))
+                xy = _zero_level(us, vs, z[..., k].T)
+                line.setData(*xy)
+                casing.setData(*xy)
+
+    def in_view(self) -> list[bool]:
+        """For each unit: does its line cross the view (``set_view``)?"""
+        x0, x1, y0, y1 = self.bounds
+        shown = []
+        for line in self.lines:
+            x, y = line.getData()
+            if x is None or not len(x):
+                shown.append(False)
+                continue
+            ok = np.isfinite(x) & np.isfinite(y)
+            shown.append(bool(np.any(ok & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))))
+        return shown
 
     def show_mistake(self, uv, converged: bool) -> None:
         """Circle the last update's sample (its place on the plane), unless it converged."""

@@ -25,17 +25,22 @@ class PredictionPlot(QWidget):
         self.plot = self.widget.getPlotItem()
         self.plot.setLabel("bottom", "true")
         self.plot.setLabel("left", "predicted")
-        self.plot.setTitle("Predicted vs true", color=ps.FOREGROUND, size="10pt")
-        self.identity = self.plot.plot([], [], pen=pg.mkPen(ps.FOREGROUND, width=1,
-                                                            style=pg.QtCore.Qt.PenStyle.DashLine))
-        self.scatter = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=0.8),
-                                          brush=pg.mkBrush(ps.BLUE))
+        self.plot.setTitle("Predicted vs true", color=ps.theme().foreground, size="10pt")
+        self.identity = self.plot.plot([], [])
+        self.scatter = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(ps.BLUE))
         self.plot.addItem(self.scatter)
+        ps.follow_theme(self, PredictionPlot._restyle)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
         self._range: tuple[float, float] | None = None
         self.applies = False
+
+    def _restyle(self, t: ps.PlotTheme) -> None:
+        """The line in the theme's ink; each point ringed in the ground's colour."""
+        self.identity.setPen(pg.mkPen(t.foreground, width=1,
+                                      style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.scatter.setPen(pg.mkPen(t.background, width=0.8))
 
     def set_range(self, values: np.ndarray) -> None:
         """Fix both axes to the targets' range (padded), so the view holds still as

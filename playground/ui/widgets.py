@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, QTimer
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from playground.ui.messages import in_user_words
+
 ERROR_COLOR = "#c62828"
+#: the refusal balloon: dark red on pale red reads in both themes (contrast 6.6:1)
+_BALLOON_STYLE = ("QLabel { color: #8e1b1b; background: #fdecea; border: 1px solid #e0a3a3;"
+                  " border-radius: 4px; padding: 4px 6px; }")
 
 
 class ErrorLabel(QLabel):
@@ -53,3 +58,73 @@ class SquareBox(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(420, 420)
+
+
+class InlineError(QLabel):
+    """A refused edit, said beside the control it concerns and in the user's words.
+
+    It floats over the panel just below the control (not in the panel's layout, so the form
+    never moves when it appears, as a tooltip balloon), and it goes when the next
+    edit is accepted, when its control is hidden (a mode where it does not apply), or after a
+    while. Without a control it sits at the top of the panel.
+    """
+
+    def __init__(self, panel: QWidget, accessible_name: str, seconds: float = 12.0) -> None:
+        super().__init__(panel)
+        self.panel = panel
+        self.setWordWrap(True)
+        self.setStyleSheet(_BALLOON_STYLE)
+        self.setAccessibleName(accessible_name)
+        self.anchor: QWidget | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(int(seconds * 1000))
+        self._timer.timeout.connect(lambda: self.report(None))
+        panel.installEventFilter(self)
+        self.hide()
+
+    def report(self, error: str | None, anchor: QWidget | None = None) -> bool:
+        """Show ``error`` beside ``anchor`` (True), or clear it (False, for None)."""
+        self._release()
+        if not error:
+            self.setText("")
+            self.hide()
+            self._timer.stop()
+            return False
+        self.setText(in_user_words(error))
+        if anchor is not None:
+            self.anchor = anchor
+            anchor.installEventFilter(self)
+        self.show()
+        self.place()
+        self.raise_()
+        self._timer.start()
+        return True
+
+    def place(self) -> None:
+        """Below the anchor, as wide as the panel allows."""
+        margin = 6
+        width = max(self.panel.width() - 2 * margin, 120)
+        self.setFixedWidth(width)
+        self.setFixedHeight(self.heightForWidth(width))
+        if self.anchor is not None and self.anchor.isVisible():
+            below = self.anchor.mapTo(self.panel, QPoint(0, self.anchor.height() + 2))
+            y = below.y()
+            if y + self.height() > self.panel.height():  # no room below: above it
+                y = self.anchor.mapTo(self.panel, QPoint(0, 0)).y() - self.height() - 2
+            self.move(margin, max(0, y))
+        else:
+            self.move(margin, margin)
+
+    def _release(self) -> None:
+        if self.anchor is not None:
+            self.anchor.removeEventFilter(self)
+            self.anchor = None
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        kind = event.type()
+        if obj is self.anchor and kind == QEvent.Hide:
+            self.report(None)   # its control is gone: so is what it said about it
+        elif kind in (QEvent.Resize, QEvent.Move, QEvent.LayoutRequest) and self.isVisible():
+            self.place()
+        return False

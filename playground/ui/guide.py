@@ -1,0 +1,78 @@
+"""Help > Guide to the views: what each part of the window shows and how to read it.
+
+Written for a learner meeting the window for the first time, in the order the window reads,
+left to right. A test checks that every dock and tab the window has is explained here, so a
+new view cannot arrive without its paragraph.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+#: (title, what it shows and how to read it); the titles are the docks' and tabs' own
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("Data", "Pick a data set: the pictures are the 2-D generators (orange is class 0 or a "
+     "negative value, blue class 1 or a positive one), the Table list holds real data sets "
+     "from scikit-learn, and Open CSV reads your own file. Test fraction holds part of the "
+     "samples out, to see whether the network generalises. Features feed the 2-D sources' "
+     "x1, x2, their squares, product and sines to the network."),
+    ("Layers", "The hidden layers, input to output: dense layers with their activation, "
+     "batch normalisation, dropout. The output layer is added from the data. Tick "
+     "Perceptron for Rosenblatt's single step unit."),
+    ("Training", "The optimizer and its learning rate, batch size, epochs, loss, "
+     "regularization, gradient clipping and the learning-rate schedule. Hover any setting "
+     "for what it does. A setting the run cannot take is refused beside it, in red."),
+    ("Network", "The network itself. Each square is a unit, showing what it computes over "
+     "the input plane (orange negative, blue positive); hover one to see it large in the "
+     "regions plot. Lines are weights: blue positive, orange negative, thicker is larger; "
+     "they move as training runs. While paused, click a line or unit to read or edit its "
+     "value (Edit > Undo takes it back)."),
+    ("Code", "The PyTorch code of this very network and training loop, to copy into a "
+     "notebook; File > Export writes the trained weights for PyTorch, ONNX, Keras or NumPy."),
+    ("Regions", "The decision regions: the colour at each point is what the network predicts "
+     "there, pale where it is unsure. Dots are the training samples, triangles the test "
+     "samples; a dot on the other colour is misclassified. For data with more than two "
+     "inputs, the plane box picks which two directions are drawn (the principal components, "
+     "the two most informative inputs, or any pair). Scroll to zoom, drag to pan, "
+     "double-click (or View > Fit) to frame the data again."),
+    ("Curves", "The loss on the training split (solid) and the test split (dashed) after "
+     "every epoch, and below it the accuracy. A test curve that rises while the training "
+     "curve falls is overfitting; a curve that zig-zags without falling means the learning "
+     "rate is too high. Tick Log scale to see small losses."),
+    ("Learning rate", "The learning rate the schedule sets, epoch by epoch."),
+    ("Confusion", "How the test samples of each true class (rows) were classified "
+     "(columns): the diagonal is right, everything off it is a mistake."),
+    ("Predictions", "For regression: each test sample's prediction against its true value; "
+     "on the diagonal line they agree."),
+    ("Samples", "For image data (digits): the test images with the network's guess, the "
+     "misclassified ones first."),
+    ("Notices", "Above the plots, the app says when training stopped or struggles: the loss "
+     "blew up, the epochs ran out, the loss oscillates, the asked speed is not met. Each "
+     "notice offers its remedy as a button."),
+    ("Toolbar", "Play trains live (Space), Step batch and Step epoch train a little (Right, "
+     "Shift+Right), Reset starts again from the same initial weights, New weights from "
+     "other ones. Speed limits how many epochs a second Play trains."),
+)
+
+
+def html() -> str:
+    parts = [f"<h3>{title}</h3><p>{text}</p>" for title, text in SECTIONS]
+    return "<h2>A guide to the window</h2>" + "".join(parts)
+
+
+class GuideDialog(QDialog):
+    """The guide in a scrolling, non-modal window that can stay open beside the app."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Guide to the views")
+        self.setAccessibleName("Guide to the views")
+        self.browser = QTextBrowser()
+        self.browser.setHtml(html())
+        self.browser.setAccessibleName("Guide text")
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+        self.resize(560, 640)
