@@ -60,14 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     keys = args.only.split(",") if args.only else list(wl.WORKLOADS)
     print(f"playground trace benchmark ({time.strftime('%Y-%m-%d %H:%M:%S')})")
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f
-                        if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    print(f"machine: {cpu}, {os.cpu_count()} cores, "
+    print(f"machine: {wl.cpu_name()}, {os.cpu_count()} cores, "
           f"{platform.platform()}; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"timing: median (best) of {args.reps} calls after 3 warm-up calls, gc off, "

@@ -4,6 +4,8 @@ rate, UI event-loop stalls, time to a shown window, and memory over a million st
     python bench/ui.py                      all measurements (about 2 minutes)
     python bench/ui.py --seconds 10         live phase length
     python bench/ui.py --million-steps 0    skip the memory phase
+    python bench/ui.py --tab Dynamics       the live phase with that output tab open
+    python bench/ui.py --no-inspector       ... without the inspector open on a sample
     python bench/ui.py --json out.json
 
 Runs offscreen (QT_QPA_PLATFORM=offscreen unless set). Workload: workload B's network,
@@ -79,12 +81,27 @@ def _spin(app, seconds: float) -> None:
         time.sleep(0.001)
 
 
-def live(app, seconds: float) -> dict:
-    """Play for ``seconds`` with every plot live; count epochs, refreshes and stalls."""
+def _open_tab(w, title: str | None) -> None:
+    """Bring the output tab called ``title`` to the front (None: leave the first)."""
+    if title is None:
+        return
+    tabs = w.output_tabs
+    titles = [tabs.tabText(i) for i in range(tabs.count())]
+    if title not in titles:
+        raise SystemExit(f"no output tab {title!r}; the window has {', '.join(titles)}")
+    tabs.setCurrentIndex(titles.index(title))
+
+
+def live(app, seconds: float, tab: str | None = None, inspector: bool = True) -> dict:
+    """Play for ``seconds`` with every plot live (output tab ``tab`` in front, the inspector
+    open on a sample unless ``inspector`` is False); count epochs, refreshes and stalls."""
     from playground.ui.stall_meter import StallMeter
     cfg = WORKLOADS["B"].config_dict()
     cfg["train"]["epochs"] = 0                      # no limit
     w = _window(cfg)
+    _open_tab(w, tab)
+    if inspector and "inspector" in w.docks:        # in front, tracing as the run goes
+        w.inspect(0)
     w.speed_combo.setCurrentIndex(w.speed_combo.count() - 1)   # as fast as possible
     drawn = []
     w.controller.snapshot_ready.connect(lambda s: drawn.append((time.perf_counter(), s.epoch)))
@@ -238,10 +255,14 @@ def main() -> None:
     ap.add_argument("--shown-runs", type=int, default=3)
     ap.add_argument("--million-steps", type=float, default=1.0)
     ap.add_argument("--json")
+    ap.add_argument("--no-inspector", action="store_true",
+                    help="the live phase without the inspector open on a sample")
+    ap.add_argument("--tab", help="the output tab in front during the live phase "
+                    "(e.g. Dynamics; default: the first, Curves)")
     opts = ap.parse_args()
     from PySide6.QtWidgets import QApplication
     app = QApplication(sys.argv[:1])
-    result: dict = {"live": live(app, opts.seconds)}
+    result: dict = {"live": live(app, opts.seconds, opts.tab, not opts.no_inspector)}
     result["big"] = big(app, min(opts.seconds, 8.0))
     result["window shown s"] = window_shown(opts.shown_runs)
     if opts.million_steps > 0:
@@ -255,7 +276,8 @@ def main() -> None:
             ("stall max ms", lv["stall max ms"], "<"),
             ("window shown s", max(result["window shown s"]), "<")]
     print(f"live phase: {lv['epochs']:,} epochs in {lv['seconds']:.1f} s, workload B in the "
-          "main window at 1400x900, every plot live")
+          f"main window at 1400x900, every plot live, output tab {opts.tab or 'Curves'} open"
+          + ("" if opts.no_inspector else ", the inspector open on a sample"))
     print("| measurement | value | target | |\n|---|---|---|---|")
     for name, value, op in rows:
         target = TARGETS.get(name)

@@ -29,6 +29,19 @@ import numpy as np  # noqa: E402
 D_ROWS, D_FEATURES, D_CLASSES, D_SEED = 4000, 784, 10, 0
 
 
+def cpu_name() -> str:
+    """The CPU's model name (/proc/cpuinfo), else what platform knows, for the tables."""
+    import platform
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f
+                        if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return cpu
+
+
 @dataclass(frozen=True)
 class Workload:
     key: str

@@ -24,15 +24,18 @@ EXIT_FAILED = 1
 USAGE = """\
 usage: playground [FILE]
        playground train CONFIG [--epochs N] [--seed S] [--init WEIGHTS] [--export PATH]...
+                        [--history PATH.csv]
        playground trace CONFIG [--init WEIGHTS] [--rows I,J,...] [--json]
+       playground sweep CONFIG --set KEY=V1,V2,... [--set ...] [--seeds N] [--jobs J] --out DIR
 
   playground                 open the desktop app
   playground FILE            open a config (.json) or workspace (.playground) in the app
   playground train CONFIG    train headless from a run config and print a summary
   playground train RUN.playground  continue a saved workspace's run (to train.epochs or --epochs)
   playground trace CONFIG    show one training step (forward, loss, backward, update) untaken
+  playground sweep CONFIG    train every combination of values for N seeds, in processes
 
-Run 'playground train --help' or 'playground trace --help' for their options."""
+Run 'playground train --help' (or trace, sweep) for their options."""
 
 
 class UsageError(PlaygroundError):
@@ -61,6 +64,14 @@ def _train_parser() -> argparse.ArgumentParser:
                    help="write the trained model; the extension picks the format: "
                         ".safetensors, .npz, .json, .onnx, .py (a PyTorch script) or "
                         ".weights.h5 (Keras) (repeatable)")
+    p.add_argument("--history", metavar="PATH.csv",
+                   help="write the per-epoch curves and per-layer training dynamics (gradient "
+                        "norms, update ratios, weight histograms, dead and saturated units) "
+                        "as CSV, one row per epoch (see docs/cli.md)")
+    p.add_argument("--dynamics-every", type=_bounded_int(MAX_EPOCHS), metavar="K",
+                   help="record the training dynamics every K-th epoch (0: never; default: "
+                        "often enough to cost under a tenth of the training, every epoch "
+                        "from 2,000 training rows)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -107,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args and args[0] == "trace":
             from playground.trace_cli import trace_command
             return trace_command(args[1:])
+        if args and args[0] == "sweep":
+            from playground.sweep_cli import sweep_command
+            return sweep_command(args[1:])
         if args and args[0] in ("-h", "--help"):
             print(USAGE)
             return 0
@@ -140,26 +154,33 @@ def app_command(args: list[str]) -> int:
     return run_app(args[0] if args else None)
 
 
-def _check_exports(paths: list[str], inputs: dict[Path, str]) -> None:
-    """Refuse bad export paths before any training, so nothing is half done. ``inputs`` maps
-    the run's input files (resolved) to what they are: an export must not overwrite one."""
+def _check_outputs(opts, inputs: dict[Path, str]) -> None:
+    """Refuse bad output paths (``--export``, ``--history``) before any training, so nothing
+    is half done. ``inputs`` maps the run's input files (resolved) to what they are: an
+    output must not overwrite one."""
     from playground.io.weights import format_of
     from playground.io.workspace import is_workspace_path
     seen: set[Path] = set()
-    for path in paths:
+    outputs = [("--export", path) for path in opts.export]
+    if opts.history is not None:
+        outputs.append(("--history", opts.history))
+    for flag, path in outputs:
         if path and Path(path).is_dir():
-            raise UsageError(f"--export {path} is a folder; give a file name")
-        if not is_workspace_path(path):  # a .playground export saves the whole run
+            raise UsageError(f"{flag} {path} is a folder; give a file name")
+        if flag == "--history":
+            if not path.lower().endswith(".csv"):
+                raise UsageError(f"--history {path} must end in .csv (it is written as CSV)")
+        elif not is_workspace_path(path):  # a .playground export saves the whole run
             format_of(path)
         target = Path(path).resolve()
         if not target.parent.is_dir():
-            raise UsageError(f"--export {path}: folder {target.parent} does not exist")
+            raise UsageError(f"{flag} {path}: folder {target.parent} does not exist")
         if not os.access(target.parent, os.W_OK):
-            raise UsageError(f"--export {path}: folder {target.parent} is not writable")
+            raise UsageError(f"{flag} {path}: folder {target.parent} is not writable")
         if target in seen:
-            raise UsageError(f"--export {path} is given twice; give each export file once")
+            raise UsageError(f"{flag} {path} is given twice; give each output file once")
         if target in inputs:
-            raise UsageError(f"--export {path} would overwrite the {inputs[target]}; "
+            raise UsageError(f"{flag} {path} would overwrite the {inputs[target]}; "
                              "choose another file name")
         seen.add(target)
 
@@ -180,7 +201,7 @@ def _train(argv: list[str]) -> int:
     except SystemExit as exc:  # --help printed the help
         return exc.code if isinstance(exc.code, int) else 0
     for flag, value in (("CONFIG", [opts.config]), ("--init", [opts.init]),
-                        ("--export", opts.export)):
+                        ("--export", opts.export), ("--history", [opts.history])):
         if "" in value:
             raise UsageError(f"{flag} is an empty string; give a file name")
     config_path = Path(opts.config)
@@ -190,7 +211,7 @@ def _train(argv: list[str]) -> int:
     from playground.io.workspace import is_workspace_path
     if is_workspace_path(config_path):
         inputs.pop(config_path.resolve())  # so is saving a continued workspace over itself
-    _check_exports(opts.export, inputs)
+    _check_outputs(opts, inputs)
     if is_workspace_path(config_path):
         return _finish(_workspace_trainer(opts, config_path), opts)
     cfg = config_mod.load(config_path)
@@ -201,7 +222,7 @@ def _train(argv: list[str]) -> int:
     base_dir = config_path.resolve().parent
     if cfg.data.source == "csv":
         from playground.data.csv_source import resolve_path
-        _check_exports(opts.export, {resolve_path(cfg.data.path, base_dir).resolve(): "CSV file"})
+        _check_outputs(opts, {resolve_path(cfg.data.path, base_dir).resolve(): "CSV file"})
 
     return _finish(load_trainer(cfg, base_dir, opts.init), opts)
 
@@ -244,8 +265,13 @@ def _workspace_trainer(opts, path: Path):
 def _finish(trainer, opts) -> int:
     """Train up to the run's epochs, print the summary, write the exports."""
     from playground.io.workspace import is_workspace_path
-    if any(is_workspace_path(path) for path in opts.export):
-        trainer.evaluate_epochs = True  # a workspace keeps the per-epoch curves for the app
+    kept = opts.history is not None or any(is_workspace_path(path) for path in opts.export)
+    if kept:
+        trainer.evaluate_epochs = True  # per-epoch curves: the CSV's, a workspace's for the app
+    if opts.dynamics_every is not None:
+        trainer.dynamics.set_every(opts.dynamics_every)
+    elif not kept:
+        trainer.dynamics.set_every(0)   # no file would hold them: record none, at no cost
     failure = _run(trainer, max(trainer.config.train.epochs - trainer.epoch, 0),
                    quiet=opts.quiet)
     if failure:
@@ -283,6 +309,13 @@ def _finish(trainer, opts) -> int:
             except OSError as exc:
                 raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
             print(f"wrote {path}")
+    if opts.history is not None:
+        from playground.io.history_csv import save_history_csv
+        try:
+            save_history_csv(opts.history, trainer)
+        except OSError as exc:
+            raise UsageError(f"cannot write {opts.history}: {exc.strerror or exc}") from None
+        print(f"wrote {opts.history}")
     return 0
 
 

@@ -73,7 +73,10 @@ def _check_float(path: str, value: Any, lo: float | None = None, hi: float | Non
                  lo_open: bool = False, hi_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{path} must be a number, got {_fmt(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond a float's range, e.g. 10**400
+        raise ConfigError(f"{path} must be a finite number, got {_fmt(value)}") from None
     if not math.isfinite(value):
         raise ConfigError(f"{path} must be a finite number, got {value}")
     if lo is not None and (value <= lo if lo_open else value < lo):

@@ -30,12 +30,15 @@ class RunInfo:
     dataset: Dataset
     loss: str
     modules: tuple[Module, ...]
+    #: the training dynamics are recorded every this many epochs (0: never)
+    dynamics_every: int = 0
 
     @classmethod
     def of(cls, trainer) -> RunInfo:
         ds = trainer.dataset
         return cls(trainer.run_id, trainer.config, ds, trainer.loss_name,
-                   torch_modules(trainer.config.model, ds.n_features, trainer.output_units))
+                   torch_modules(trainer.config.model, ds.n_features, trainer.output_units),
+                   trainer.dynamics.every)
 
     @property
     def kind(self) -> str:

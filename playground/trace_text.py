@@ -11,6 +11,8 @@ has them all). Numbers are shown to 6 significant digits; ASCII but for the "·"
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from playground.engine.activations import derivative
@@ -127,10 +129,11 @@ def render(t: StepTrace | PerceptronTrace, notes: tuple[str, ...] = ()) -> str:
     return "\n".join(lines)
 
 
-def _module_name(m) -> str:
+def module_name(m, arrow: str = "->") -> str:
+    """'[0] Linear(2 -> 8)', '[2] BatchNorm1d(8)', '[3] Dropout(p=0.2)', '[1] Tanh'."""
     if m.kind == "linear" and m.torch == "Linear":
         n_out, n_in = m.params["weight"].shape
-        return f"[{m.index}] Linear({n_in} -> {n_out})"
+        return f"[{m.index}] Linear({n_in} {arrow} {n_out})"
     if m.torch == "BatchNorm1d":
         return f"[{m.index}] BatchNorm1d({m.output.shape[1]})"
     if m.torch == "Dropout":
@@ -143,7 +146,7 @@ def _header(t: StepTrace, notes) -> list[str]:
     lines = [f"One training step on {n} training row{'s' if n > 1 else ''} "
              f"({format_rows(t.rows)}), computed and not taken ({t.dtype})"]
     lines += list(notes)
-    lines.append("network: " + " ".join(_module_name(m) for m in t.modules)
+    lines.append("network: " + " ".join(module_name(m) for m in t.modules)
                  + f"; loss {t.loss.name}"
                  + (f" with the {t.loss.output_activation} output fused"
                     if t.loss.output_activation != "linear" else " on the raw outputs"))
@@ -191,7 +194,7 @@ def _forward_module(t: StepTrace, m, rows: list[int]) -> list[str]:
     more = elided(len(units), m.output.shape[1], "units")
     if m.torch == "Linear":
         w, b = m.params["weight"], m.params["bias"]
-        return [f"  {_module_name(m)}: z = W a + b"] + _each(
+        return [f"  {module_name(m)}: z = W a + b"] + _each(
             t, rows, units, more, lambda r, j: f"z[{j}] = W[{j},:]·a + b[{j}] = "
                                                f"{dot(w[j], m.input[r], b[j])} = "
                                                f"{num(m.output[r, j])}")
@@ -206,11 +209,11 @@ def _forward_module(t: StepTrace, m, rows: list[int]) -> list[str]:
                 return (f"y[{j}] = {product(m.input[r, j], d.scale)} = {num(m.output[r, j])}"
                         f"  (u = {u} >= {num(d.p)}: kept)")
             return f"y[{j}] = 0  (u = {u} < {num(d.p)}: dropped)"
-        return [f"  {_module_name(m)}: y = x·[u >= p] / (1 - p), u ~ U[0, 1) from the "
+        return [f"  {module_name(m)}: y = x·[u >= p] / (1 - p), u ~ U[0, 1) from the "
                 f"dropout stream; scale 1 / (1 - {num(d.p)}) = {num(d.scale)}"] + _each(
             t, rows, units, more, dropped)
     name = m.activation
-    return [f"  {_module_name(m)}: {FORWARD[name]}"] + _each(
+    return [f"  {module_name(m)}: {FORWARD[name]}"] + _each(
         t, rows, units, more, lambda r, j: f"a[{j}] = {name}({num(m.input[r, j])}) = "
                                            f"{num(m.output[r, j])}")
 
@@ -218,7 +221,7 @@ def _forward_module(t: StepTrace, m, rows: list[int]) -> list[str]:
 def _forward_batchnorm(t: StepTrace, m, rows, units, more) -> list[str]:
     bn, n = m.batchnorm, len(t.rows)
     gamma, beta = m.params["weight"], m.params["bias"]
-    lines = [f"  {_module_name(m)}: x_hat = (x - mean_B) / sqrt(var_B + eps), "
+    lines = [f"  {module_name(m)}: x_hat = (x - mean_B) / sqrt(var_B + eps), "
              f"y = gamma·x_hat + beta; the batch's statistics, eps {num(bn.eps)}"]
     for j in units:
         x = m.input[:, j]
@@ -287,12 +290,7 @@ def _backward(t: StepTrace) -> list[str]:
     lines = ["", "Backward", f"  loss: {formula}"]
     for r in rows:
         for j in units:
-            if loss.name == "bce":
-                expr = f"({num(p[r, 0])} - {par(y[r, 0])}) / {n}"
-            elif loss.name == "cross_entropy":
-                expr = f"({num(p[r, j])} - {int(j == int(y[r]))}) / {n}"
-            else:
-                expr = f"2·({num(z[r, j])} - {par(y[r, j])}) / ({n}·{k})"
+            expr = loss_gradient(loss.name, z[r], p[r], y[r], j, n)
             lines.append(f"    {_row_label(t, r)}: dL/dz[{j}] = {expr} = {num(g[r, j])}")
     for m in reversed(t.modules):
         lines += _backward_module(t, m, rows)
@@ -304,7 +302,7 @@ def _backward_module(t: StepTrace, m, rows: list[int]) -> list[str]:
     first = m.index == t.modules[0].index
     if m.torch == "Linear":
         w = m.params["weight"]
-        lines = [f"  {_module_name(m)}: dL/dW = sum over rows of dL/dz·a^T, dL/db = sum "
+        lines = [f"  {module_name(m)}: dL/dW = sum over rows of dL/dz·a^T, dL/db = sum "
                  "over rows of dL/dz" + ("" if first else ", dL/da = W^T dL/dz")]
         for idx in entries(w, m.grads["weight"]):
             o, i = idx
@@ -330,7 +328,7 @@ def _backward_module(t: StepTrace, m, rows: list[int]) -> list[str]:
     more = elided(len(units), m.output.shape[1], "units")
     if m.dropout is not None:
         d = m.dropout
-        return [f"  {_module_name(m)}: dL/dx = dL/dy·[u >= p] / (1 - p)"] + _each(
+        return [f"  {module_name(m)}: dL/dx = dL/dy·[u >= p] / (1 - p)"] + _each(
             t, rows, units, more,
             lambda r, j: f"dL/dx[{j}] = "
                          f"{product(m.grad_output[r, j], d.scale if d.keep[r, j] else 0)} = "
@@ -338,24 +336,17 @@ def _backward_module(t: StepTrace, m, rows: list[int]) -> list[str]:
     name = m.activation
 
     def chain(r, j):
-        g, a, zz = m.grad_output[r, j], m.output[r, j], m.input[r, j]
-        if name == "sigmoid":
-            expr = f"{num(g)}·{par(a)}·(1 - {par(a)})"
-        elif name == "tanh":
-            expr = f"{num(g)}·(1 - {par(a)}²)"
-        elif name == "linear":
-            expr = num(g)
-        else:
-            expr = f"{product(g, derivative(name, np.array([zz]))[0])}"
+        zz = m.input[r, j]
+        expr = chain_rule(name, m.grad_output[r, j], m.output[r, j], zz)
         at = f"  (z = {num(zz)})" if name not in ("sigmoid", "tanh", "linear") else ""
         return f"dL/dz[{j}] = {expr} = {num(m.grad_input[r, j])}{at}"
-    return [f"  {_module_name(m)}: {BACKWARD[name]}"] + _each(t, rows, units, more, chain)
+    return [f"  {module_name(m)}: {BACKWARD[name]}"] + _each(t, rows, units, more, chain)
 
 
 def _backward_batchnorm(t: StepTrace, m, rows, units) -> list[str]:
     bn, n = m.batchnorm, len(t.rows)
     gamma = m.params["weight"]
-    lines = [f"  {_module_name(m)}: dL/dgamma = sum of dL/dy·x_hat, dL/dbeta = sum of dL/dy, "
+    lines = [f"  {module_name(m)}: dL/dgamma = sum of dL/dy·x_hat, dL/dbeta = sum of dL/dy, "
              "dL/dx = gamma·invstd / n·(n·dL/dy - sum dL/dy - x_hat·sum(dL/dy·x_hat))"]
     for j in units:
         g = m.grad_output[:, j]
@@ -442,82 +433,131 @@ def _option(v) -> str:
 def _update_entry(o, clipped: float, key: str, idx) -> list[str]:
     """The rule's lines for one parameter entry (``clipped``: the gradient after L1/L2 and
     clipping), each formula with its numbers."""
+    pad = " " * 6
+    lines = [f"    {entry(key, idx)} = {num(o.params_before[key][idx])}, g = {num(clipped)}"]
+    for step in update_steps(o, key, idx, clipped):
+        lines.append(f"{pad}{step.name} = {step.rule} = "
+                     + (f"{step.numbers} = " if step.numbers else "")
+                     + f"{num(step.value)}{step.note}")
+    lines.append(f"{pad}update = {num(o.update[key][idx])}")
+    return lines
+
+
+# --- the arithmetic both renderings write (this text and the app's inspector) -------------------
+
+def loss_gradient(name: str, z, p, y, k: int, n: int, fmt=None) -> str:
+    """dL/dz[k]'s arithmetic for one row (its logits ``z``, prediction ``p``, target
+    ``y``) of a batch of ``n``; ``fmt`` = (number, factor) formatters (num, par)."""
+    f, fp = fmt or (num, par)
+    if name == "bce":
+        return f"({f(p[0])} - {fp(y[0])}) / {n}"
+    if name == "cross_entropy":
+        return f"({f(p[k])} - {int(k == int(y))}) / {n}"
+    return f"2·({f(z[k])} - {fp(y[k])}) / ({n}·{len(z)})"
+
+
+def chain_rule(name: str, g, a, z, fmt=None) -> str:
+    """dL/dz's arithmetic through an activation: dL/da ``g`` times f'(z), from its output
+    ``a`` (sigmoid, tanh) or its input ``z``."""
+    f, fp = fmt or (num, par)
+    if name == "sigmoid":
+        return f"{f(g)}·{fp(a)}·(1 - {fp(a)})"
+    if name == "tanh":
+        return f"{f(g)}·(1 - {fp(a)}²)"
+    if name == "linear":
+        return f(g)
+    return f"{f(g)}·{fp(derivative(name, np.array([z]))[0])}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of an optimizer's rule for one entry: ``name`` = ``rule`` = ``numbers`` =
+    ``value`` (``numbers`` empty when the rule is the value itself), ``note`` after it."""
+
+    name: str
+    rule: str
+    numbers: str
+    value: float
+    note: str = ""
+
+
+def update_steps(o, key: str, idx, clipped: float, fmt=None) -> list[Step]:
+    """The optimizer's rule on entry ``idx`` of ``key``, step by step (``o`` a trace's
+    ``OptimizerStep``, ``clipped`` the gradient after L1/L2 and clipping): the weight decay,
+    the buffers (buf, v, gbar, m, vmax) and the new weight ``w``."""
+    f, fp = fmt or (num, par)
     op = o.options
     w0, w1 = o.params_before[key][idx], o.params_after[key][idx]
     g = o.terms["grad"][key][idx]
-    name = entry(key, idx)
     before = {b: v[key][idx] for b, v in o.state_before.items()}
     after = {b: v[key][idx] for b, v in o.state_after.items()}
-    lines = [f"    {name} = {num(w0)}, g = {num(clipped)}"]
-    pad = " " * 6
+    out: list[Step] = []
     wd = op.get("weight_decay", 0.0)
     if wd and o.name != "adamw":
-        lines.append(f"{pad}g = g + weight_decay·w = {num(clipped)} + {num(wd)}·{par(w0)} = "
-                     f"{num(g)}")
+        out.append(Step("g", "g + weight_decay·w", f"{f(clipped)} + {f(wd)}·{fp(w0)}", g))
     if o.name == "sgd":
         step = g
         mu = op["momentum"]
         if mu:
             b = after["momentum_buffer"]
             if o.first_momentum:
-                lines.append(f"{pad}buf = g = {num(b)} (first step)")
+                out.append(Step("buf", "g", "", b, " (first step)"))
             else:
-                lines.append(f"{pad}buf = momentum·buf + (1 - dampening)·g = {num(mu)}·"
-                             f"{par(before['momentum_buffer'])} + {num(1 - op['dampening'])}·"
-                             f"{par(g)} = {num(b)}")
+                out.append(Step("buf", "momentum·buf + (1 - dampening)·g",
+                                f"{f(mu)}·{fp(before['momentum_buffer'])} + "
+                                f"{f(1 - op['dampening'])}·{fp(g)}", b))
             step = o.terms["direction"][key][idx]
             if op["nesterov"]:
-                lines.append(f"{pad}d = g + momentum·buf = {num(g)} + {num(mu)}·{par(b)} = "
-                             f"{num(step)}")
+                out.append(Step("d", "g + momentum·buf", f"{f(g)} + {f(mu)}·{fp(b)}", step))
         what = "d" if mu and op["nesterov"] else ("buf" if mu else "g")
-        lines.append(f"{pad}w = w - lr·{what} = {num(w0)} - {num(o.lr)}·{par(step)} = {num(w1)}")
+        out.append(Step("w", f"w - lr·{what}", f"{f(w0)} - {f(o.lr)}·{fp(step)}", w1))
     elif o.name == "rmsprop":
         alpha = op["alpha"]
         v = after["square_avg"]
-        lines.append(f"{pad}v = alpha·v + (1 - alpha)·g² = {num(alpha)}·"
-                     f"{par(before['square_avg'])} + {num(1 - alpha)}·{par(g)}² = {num(v)}")
+        out.append(Step("v", "alpha·v + (1 - alpha)·g²", f"{f(alpha)}·{fp(before['square_avg'])}"
+                             f" + {f(1 - alpha)}·{fp(g)}²", v))
         den = o.terms["denominator"][key][idx]
         if op["centered"]:
             gb = after["grad_avg"]
-            lines.append(f"{pad}gbar = alpha·gbar + (1 - alpha)·g = {num(alpha)}·"
-                         f"{par(before['grad_avg'])} + {num(1 - alpha)}·{par(g)} = {num(gb)}")
-            lines.append(f"{pad}den = sqrt(v - gbar²) + eps = sqrt({num(v)} - {par(gb)}²) + "
-                         f"{num(op['eps'])} = {num(den)}")
+            out.append(Step("gbar", "alpha·gbar + (1 - alpha)·g",
+                            f"{f(alpha)}·{fp(before['grad_avg'])} + {f(1 - alpha)}·{fp(g)}",
+                            gb))
+            out.append(Step("den", "sqrt(v - gbar²) + eps",
+                            f"sqrt({f(v)} - {fp(gb)}²) + {f(op['eps'])}", den))
         else:
-            lines.append(f"{pad}den = sqrt(v) + eps = sqrt({num(v)}) + {num(op['eps'])} = "
-                         f"{num(den)}")
+            out.append(Step("den", "sqrt(v) + eps", f"sqrt({f(v)}) + {f(op['eps'])}", den))
         if op["momentum"] > 0:
             b = after["momentum_buffer"]
-            lines.append(f"{pad}buf = momentum·buf + g / den = {num(op['momentum'])}·"
-                         f"{par(before['momentum_buffer'])} + {num(g)} / {num(den)} = {num(b)}")
-            lines.append(f"{pad}w = w - lr·buf = {num(w0)} - {num(o.lr)}·{par(b)} = {num(w1)}")
+            out.append(Step("buf", "momentum·buf + g / den", f"{f(op['momentum'])}·"
+                                   f"{fp(before['momentum_buffer'])} + {f(g)} / {f(den)}", b))
+            out.append(Step("w", "w - lr·buf", f"{f(w0)} - {f(o.lr)}·{fp(b)}", w1))
         else:
-            lines.append(f"{pad}w = w - lr·g / den = {num(w0)} - {num(o.lr)}·{par(g)} / "
-                         f"{num(den)} = {num(w1)}")
+            out.append(Step("w", "w - lr·g / den", f"{f(w0)} - {f(o.lr)}·{fp(g)} / {f(den)}",
+                            w1))
     else:
         b1, b2 = op["betas"]
         m, v = after["exp_avg"], after["exp_avg_sq"]
         s = o.scalars
-        lines.append(f"{pad}m = beta1·m + (1 - beta1)·g = {num(b1)}·{par(before['exp_avg'])} + "
-                     f"{num(1 - b1)}·{par(g)} = {num(m)}")
-        lines.append(f"{pad}v = beta2·v + (1 - beta2)·g² = {num(b2)}·"
-                     f"{par(before['exp_avg_sq'])} + {num(1 - b2)}·{par(g)}² = {num(v)}")
+        out.append(Step("m", "beta1·m + (1 - beta1)·g", f"{f(b1)}·{fp(before['exp_avg'])} + "
+                             f"{f(1 - b1)}·{fp(g)}", m))
+        out.append(Step("v", "beta2·v + (1 - beta2)·g²", f"{f(b2)}·{fp(before['exp_avg_sq'])}"
+                             f" + {f(1 - b2)}·{fp(g)}²", v))
         vv = "v"
         if op["amsgrad"]:
             vm = after["max_exp_avg_sq"]
-            lines.append(f"{pad}vmax = max(vmax, v) = max({num(before['max_exp_avg_sq'])}, "
-                         f"{num(v)}) = {num(vm)}")
+            out.append(Step("vmax", "max(vmax, v)", f"max({f(before['max_exp_avg_sq'])}, "
+                                                    f"{f(v)})", vm))
             v, vv = vm, "vmax"
         start = w0
         if o.name == "adamw" and wd:
             start = w0 * s["decay"]
-            lines.append(f"{pad}w = w·(1 - lr·weight_decay) = {num(w0)}·{num(s['decay'])} = "
-                         f"{num(start)} (decoupled decay)")
-        lines.append(f"{pad}w = w - lr / (1 - beta1^t)·m / (sqrt({vv}) / sqrt(1 - beta2^t) + eps)"
-                     f" = {num(start)} - {num(s['step_size'])}·{par(m)} / (sqrt({num(v)}) / "
-                     f"sqrt({num(s['bias_correction2'])}) + {num(op['eps'])}) = {num(w1)}")
-    lines.append(f"{pad}update = {num(o.update[key][idx])}")
-    return lines
+            out.append(Step("w", "w·(1 - lr·weight_decay)", f"{f(w0)}·{f(s['decay'])}", start,
+                            " (decoupled decay)"))
+        out.append(Step("w", f"w - lr / (1 - beta1^t)·m / (sqrt({vv}) / sqrt(1 - beta2^t) + "
+                             "eps)", f"{f(start)} - {f(s['step_size'])}·{fp(m)} / (sqrt({f(v)})"
+                                     f" / sqrt({f(s['bias_correction2'])}) + {f(op['eps'])})",
+                        w1))
+    return out
 
 
 # --- the perceptron -------------------------------------------------------------------------------

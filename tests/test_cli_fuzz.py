@@ -255,6 +255,9 @@ BAD_CONFIG = {
     "seed null": (with_(CONFIG, ("seed",), None), "seed must be an integer, got null"),
     "samples 10**30": (with_(CONFIG, ("data", "samples"), 10**30), "data.samples must be <="),
     "samples bool": (with_(CONFIG, ("data", "samples"), True), "data.samples must be an integer"),
+    # was: OverflowError converting the integer to a float -> internal error, exit 1
+    "noise 10**400": (with_(CONFIG, ("data", "noise"), 10**400),
+                      "data.noise must be a finite number"),
     "test_fraction 1": (with_(CONFIG, ("data", "test_fraction"), 1), "data.test_fraction must"),
     "noise string": (with_(CONFIG, ("data", "noise"), "0.1"), "data.noise must be a number"),
     "features not a list": (with_(CONFIG, ("data", "features"), "x1"), "data.features must be"),
@@ -1028,3 +1031,55 @@ def test_fuzz_arguments(tokens, state, capsys):
         argv = [t.replace("@", name) if t.startswith("@") else t for t in tokens]
         exports = [Path(argv[i + 1]) for i, t in enumerate(argv[:-1]) if t == "--export"]
         check_any(folder, ["train", config, *argv], capsys, exports)
+
+
+# --- playground sweep: --set text ----------------------------------------------------------
+
+SET_TOKENS = ["train.optimizer.lr", "model.layers[0].units", "model.layers[9].units",
+              "train", "seed", "data.noise", "=", "=", ",", ",", "0.1", "-1", "1e999", "NaN",
+              "true", "null", '"', '"a,b"', "relu", "[1]", "{}", "1.2.3", "..", "[", "]",
+              "\\", " ", "\u00e9", "\0"]
+
+
+@FUZZ
+@given(parts=st.lists(st.lists(st.sampled_from(SET_TOKENS), max_size=8), min_size=1,
+                      max_size=3),
+       seeds=st.integers(0, 3))
+def test_fuzz_sweep_sets(parts, seeds):
+    """Any --set text is either a grid of valid configs or one-line bad input (UsageError,
+    ConfigError, SweepError), never another exception; no run is trained here."""
+    from playground.runs.sweep import SweepError, grid
+    from playground.sweep_cli import parse_set
+    texts = ["".join(p) for p in parts]
+    try:
+        sets = [parse_set(t) for t in texts]
+        runs = grid(RunConfig.from_dict(CONFIG), sets, seeds)
+    except (cli.UsageError, ConfigError, SweepError) as exc:
+        assert "\n" not in str(exc) and str(exc)
+        return
+    assert len(runs) == seeds * int(np.prod([len(v) for _, v in sets]))
+    for _, cfg in runs:
+        assert RunConfig.from_dict(cfg.to_dict()) == cfg
+
+
+SWEEP_BAD = {
+    # name: (argv after CONFIG, fragment): bad input through the whole command
+    "key with a NUL": (["--set", "train.epo\0chs=1"], "is not a config key path"),
+    "value with a NUL": (["--set", "data.noise=0.\0"], "is not a JSON scalar"),
+    "megabyte value": (["--set", "data.noise=" + "9" * 1_000_000], "has too many digits"),
+    "huge value": (["--set", "data.noise=" + "9" * 1000], "data.noise must be a finite number"),
+    "megabyte key": (["--set", "k" * 1_000_000 + "=1"], "is not a known key"),
+    "deep JSON": (["--set", "data.noise=" + "[" * 100_000], "is not a JSON scalar"),
+    "a quoted comma": (["--set", 'model.layers[0].activation="tanh,relu"'],
+                       "activation must be one of"),
+    "an object": (["--set", 'data.noise={"a": 1}'], "lists and objects cannot be swept"),
+}
+
+
+@pytest.mark.parametrize("case", SWEEP_BAD)
+def test_bad_sweep_arguments(case, tmp_path, capsys):
+    extra, fragment = SWEEP_BAD[case]
+    config = write(tmp_path, "run.json", CONFIG)
+    err = check_bad(tmp_path, ["sweep", config, *extra, "--out", tmp_path / "out"], capsys,
+                    fragment)
+    assert len(err) < 600, "a bad value is quoted in full"

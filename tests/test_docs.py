@@ -24,7 +24,8 @@ from playground.engine.optimizers import OPTIMIZER_DEFAULTS, OPTIMIZERS
 from playground.engine.schedulers import SCHEDULE_DEFAULTS, SCHEDULES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = ("index.md", "config.md", "engine.md", "cli.md", "workspaces.md", "exports.md", "app.md")
+PAGES = ("index.md", "config.md", "engine.md", "cli.md", "workspaces.md", "exports.md", "app.md",
+         "formulas.md")
 FENCE = re.compile(r"^(?:<!-- test: (?P<tag>\w+) -->\n)?```json\n(?P<body>.*?)^```\s*$",
                    re.S | re.M)
 

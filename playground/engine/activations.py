@@ -27,6 +27,8 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
+from playground.engine.formulas import Formula
+
 ACTIVATIONS: tuple[str, ...] = (
     "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu",
 )
@@ -216,3 +218,74 @@ def derivative(name: str, z: np.ndarray) -> np.ndarray:
     out = np.empty_like(z)
     activation_backward(ACTIVATION_CODES[name], z, a, np.ones_like(z), out)
     return out
+
+
+# -- formulas: what the app, docs/formulas.md and tests/test_formulas.py show and check ---------
+# Each twin computes (f(z), f'(z)) from the formula as written, in plain NumPy.
+
+def _sig(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _phi(z):
+    return 0.5 * (1 + np.vectorize(math.erf)(z / math.sqrt(2)))
+
+
+def _branch(z, right, left):
+    """The formulas' "right if z > 0, else left" (z = 0 takes the left branch, as PyTorch)."""
+    return np.where(z > 0, right, left)
+
+
+_IF = r"\ \mathrm{if}\ z > 0,\ \mathrm{else}\ "
+FORMULAS: dict[tuple[str, str], Formula] = {
+    ("activation", "linear"): Formula(
+        "Linear", (r"f(z) = z", r"f'(z) = 1"),
+        "No activation: the unit passes its weighted sum on unchanged.",
+        "torch.nn.Identity()", lambda z: (z, np.ones_like(z))),
+    ("activation", "sigmoid"): Formula(
+        "Sigmoid", (r"f(z) = \sigma(z) = \dfrac{1}{1 + e^{-z}}",
+                    r"f'(z) = \sigma(z)\,(1 - \sigma(z))"),
+        "Squashes any input into (0, 1); its slope is at most 1/4, so gradients shrink "
+        "through every sigmoid layer.",
+        "torch.nn.Sigmoid()", lambda z: (_sig(z), _sig(z) * (1 - _sig(z)))),
+    ("activation", "tanh"): Formula(
+        "Tanh", (r"f(z) = \tanh z = \dfrac{e^{z} - e^{-z}}{e^{z} + e^{-z}}",
+                 r"f'(z) = 1 - \tanh^2 z"),
+        "Squashes any input into (−1, 1), centred on 0; its slope is 1 at 0 and vanishes "
+        "for large |z|.",
+        "torch.nn.Tanh()",
+        lambda z: ((np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z)),
+                   1 - ((np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))) ** 2)),
+    ("activation", "relu"): Formula(
+        "ReLU", (r"f(z) = \max(z, 0)", r"f'(z) = 1" + _IF + "0"),
+        "Passes positive inputs, zeroes negative ones; a unit whose input stays negative "
+        "gets no gradient (a dead unit).",
+        "torch.nn.ReLU()", lambda z: (np.maximum(z, 0), _branch(z, 1.0, 0.0))),
+    ("activation", "leaky_relu"): Formula(
+        "Leaky ReLU", (r"f(z) = z" + _IF + r"0.01\,z", r"f'(z) = 1" + _IF + "0.01"),
+        "ReLU with a small slope for negative inputs, so no unit dies.",
+        "torch.nn.LeakyReLU(0.01)",
+        lambda z: (_branch(z, z, 0.01 * z), _branch(z, 1.0, 0.01))),
+    ("activation", "elu"): Formula(
+        "ELU", (r"f(z) = z" + _IF + r"e^{z} - 1", r"f'(z) = 1" + _IF + r"e^{z}"),
+        "ReLU for positive inputs, a smooth curve down to −1 for negative ones.",
+        "torch.nn.ELU(alpha=1.0)",
+        lambda z: (_branch(z, z, np.exp(z) - 1), _branch(z, 1.0, np.exp(z)))),
+    ("activation", "gelu"): Formula(
+        "GELU", (r"f(z) = z\,\Phi(z) = \dfrac{z}{2}\left(1 + \mathrm{erf}"
+                 r"\dfrac{z}{\sqrt{2}}\right)",
+                 r"f'(z) = \Phi(z) + z\,\varphi(z),\quad "
+                 r"\varphi(z) = \dfrac{e^{-z^2/2}}{\sqrt{2\pi}}"),
+        "Weighs each input by the chance that a standard normal lies below it: close to "
+        "ReLU, but smooth.",
+        "torch.nn.GELU(approximate='none')",
+        lambda z: (z * _phi(z), _phi(z) + z * np.exp(-z * z / 2) / math.sqrt(2 * math.pi)),
+        symbols="Φ and φ are the standard normal distribution function and density; this is "
+                "the exact erf form, not the tanh approximation."),
+    ("activation", "silu"): Formula(
+        "SiLU", (r"f(z) = z\,\sigma(z)", r"f'(z) = \sigma(z)\,(1 + z\,(1 - \sigma(z)))"),
+        "The input weighed by its own sigmoid (also called swish): smooth, and slightly "
+        "negative just below 0.",
+        "torch.nn.SiLU()",
+        lambda z: (z * _sig(z), _sig(z) * (1 + z * (1 - _sig(z))))),
+}

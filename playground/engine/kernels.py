@@ -275,6 +275,8 @@ def _backward(plan, params, grads, acts, aux, act_off, aux_off, b, g_a, g_b, bla
 
 @numba.njit(**_JIT)
 def _regularize_and_clip(params, grads, weight_ranges, hyper):
+    """L1/L2 on the dense weights, then clipping; returns 1 when clipping changed the
+    gradient (norm: the factor was below 1; value: an entry lay beyond the bound), else 0."""
     reg_kind, rate = hyper[11], hyper[12]
     if reg_kind != 0 and rate != 0.0:
         for q in range(weight_ranges.shape[0]):
@@ -297,9 +299,16 @@ def _regularize_and_clip(params, grads, weight_ranges, hyper):
         if not coef >= 1.0:
             for k in range(grads.size):
                 grads[k] *= coef
+            return 1
     elif clip_kind == 2:
+        hit = 0
         for k in range(grads.size):
-            grads[k] = min(max(grads[k], -c), c)
+            g = grads[k]
+            if g > c or g < -c:
+                hit = 1
+            grads[k] = min(max(g, -c), c)
+        return hit
+    return 0
 
 
 @numba.njit(**_JIT)
@@ -361,9 +370,13 @@ def _optimizer_step(opt_code, params, grads, hyper, buf0, buf1, buf2, step, firs
 @numba.njit(**_JIT)
 def train_batches(plan, fplan, params, grads, stats, x, yf, yi, order, start, n_batches,
                   batch_size, loss_code, hyper, opt_code, buf0, buf1, buf2, opt_steps,
-                  first_momentum, weight_ranges, uniforms, batch_losses, blas_min):
+                  first_momentum, weight_ranges, uniforms, batch_losses, blas_min,
+                  dyn_ranges, dyn_sums, dyn_counts, dyn_prev):
     """Train on n_batches consecutive batches of ``x[order[start:]]``; each batch is a full
-    optimizer step. Returns the optimizer's step count afterwards."""
+    optimizer step. Returns the optimizer's step count afterwards.
+
+    ``dyn_*`` accumulate the training dynamics of the tensors at ``dyn_ranges`` (q, 2)
+    (``dynamics_before_update`` and ``dynamics_after_update``); zero rows: none recorded."""
     n = order.size
     act_off, aux_off, total = _offsets(plan, batch_size)
     acts = np.empty(total, params.dtype)
@@ -393,9 +406,11 @@ def train_batches(plan, fplan, params, grads, stats, x, yf, yi, order, start, n_
         grad = g_a[:b * k].reshape((b, k))
         batch_losses[s] = _loss(loss_code, logits, rows, yf, yi, grad)
         _backward(plan, params, grads, acts, aux, act_off, aux_off, b, g_a, g_b, blas_min)
-        _regularize_and_clip(params, grads, weight_ranges, hyper)
+        clipped = _regularize_and_clip(params, grads, weight_ranges, hyper)
+        dynamics_before_update(params, grads, dyn_ranges, dyn_sums, dyn_prev)
         opt_steps += 1
         _optimizer_step(opt_code, params, grads, hyper, buf0, buf1, buf2, opt_steps, first)
+        dynamics_after_update(params, dyn_ranges, dyn_sums, dyn_counts, dyn_prev, clipped)
         first = False
     return opt_steps
 
@@ -444,3 +459,111 @@ def evaluate(plan, fplan, params, stats, x, yf, yi, loss_code, blas_min):
                     best = c
             correct += best == yi[r]
     return loss, correct / n
+
+
+# --- training dynamics (``engine.dynamics``) -------------------------------------------------
+
+# Loops here run over slices (``params[lo:hi]``), not ``range(lo, hi)``: LLVM vectorizes a
+# loop from 0 to a slice's size, and not one between runtime bounds (ten times slower).
+
+@numba.njit(**_JIT)
+def dynamics_before_update(params, grads, ranges, sums, prev):
+    """Before an optimizer step, for each tensor q at params[ranges[q, 0]:ranges[q, 1]]:
+    sums[q, 0] += ||g_q||^2 (the gradient the optimizer is handed); the tensor is kept in
+    ``prev`` and its squared norm in sums[q, 2] (read by ``dynamics_after_update``)."""
+    for q in range(ranges.shape[0]):
+        lo, hi = ranges[q, 0], ranges[q, 1]
+        g, p, keep = grads[lo:hi], params[lo:hi], prev[lo:hi]
+        s = 0.0
+        w = 0.0
+        for k in range(g.size):
+            s += g[k] * g[k]
+            w += p[k] * p[k]
+            keep[k] = p[k]
+        sums[q, 0] += s
+        sums[q, 2] = w
+
+
+@numba.njit(**_JIT)
+def dynamics_after_update(params, ranges, sums, counts, prev, clipped):
+    """After the step: sums[q, 1] += ||w_q - prev_q|| / ||prev_q||; counts += (1, clipped)."""
+    if ranges.shape[0] == 0:
+        return
+    for q in range(ranges.shape[0]):
+        lo, hi = ranges[q, 0], ranges[q, 1]
+        p, old = params[lo:hi], prev[lo:hi]
+        d = 0.0
+        for k in range(p.size):
+            e = p[k] - old[k]
+            d += e * e
+        sums[q, 1] += math.sqrt(d / sums[q, 2])
+    counts[0] += 1
+    counts[1] += clipped
+
+
+@numba.njit(**_JIT)
+def weight_histograms(params, ranges, half_ranges, counts):
+    """counts[q] = the histogram of tensor q's finite entries over counts.shape[1] equal bins
+    of [-R_q, R_q], R_q = half_ranges[q] (an entry at or beyond an end counts in its end bin).
+    R_q grows first to cover max |w|: a zero R_q becomes the power of two at or above it
+    (1 for an all-zero tensor), then it is tripled while max |w| > R_q."""
+    bins = counts.shape[1]
+    for q in range(ranges.shape[0]):
+        w = params[ranges[q, 0]:ranges[q, 1]]
+        top = 0.0
+        for k in range(w.size):
+            a = abs(w[k])
+            if a > top and a < math.inf:
+                top = a
+        r = half_ranges[q]
+        if r <= 0.0:
+            r = 2.0 ** math.ceil(math.log2(top)) if top > 0.0 else 1.0
+        while top > r:
+            r *= 3.0
+        half_ranges[q] = r
+        scale = bins / (2.0 * r)
+        for b in range(bins):
+            counts[q, b] = 0
+        for k in range(w.size):
+            v = float(w[k])
+            if not abs(v) < math.inf:
+                continue
+            i = int(math.floor((v + r) * scale))
+            counts[q, min(max(i, 0), bins - 1)] += 1
+
+
+@numba.njit(**_JIT)
+def activation_health(plan, fplan, params, stats, x, modules, bounds, out, blas_min):
+    """The evaluation-mode network on the rows of x; then for each activation module
+    m = modules[q]: with bounds[q] = (lo, hi), out[q] = its saturated share, the outputs
+    (rows x units) outside [lo, hi]; with bounds[q] NaN, its dead share, the units whose
+    input is <= 0 on every row."""
+    b, n_feat = x.shape
+    act_off, aux_off, total = _offsets(plan, b)
+    acts = np.empty(total, params.dtype)
+    aux = np.empty(1, params.dtype)
+    _copy_rows(x, acts[:b * n_feat].reshape((b, n_feat)), 0, b)
+    _forward(plan, fplan, params, stats, acts, aux, act_off, aux_off, b, b < 0,
+             np.empty(0, np.float64), b - b, blas_min)
+    for q in range(modules.shape[0]):
+        m = modules[q]
+        n = plan[m, N_OUT]
+        lo, hi = bounds[q, 0], bounds[q, 1]
+        hits = 0
+        if lo == lo:
+            a_out = acts[act_off[m + 1]:act_off[m + 1] + b * n]
+            for k in range(b * n):
+                y = float(a_out[k])
+                if y > hi or y < lo:
+                    hits += 1
+            out[q] = hits / (b * n)
+        else:
+            a_in = acts[act_off[m]:act_off[m] + b * n].reshape((b, n))
+            for j in range(n):
+                dead = 1
+                for r in range(b):
+                    if not a_in[r, j] <= 0.0:
+                        dead = 0
+                        break
+                hits += dead
+            out[q] = hits / n

@@ -20,6 +20,7 @@ import numpy as np
 from playground.engine.activations import (
     ACTIVATION_CODES, activation_backward, activation_forward,
 )
+from playground.engine.formulas import Formula, NotebookError
 
 
 class Linear:
@@ -136,3 +137,64 @@ class Dropout:
 
     def backward(self, g: np.ndarray) -> np.ndarray:
         return g * self._mask
+
+
+# -- formulas: what the app, docs/formulas.md and tests/test_formulas.py show and check ---------
+
+def _batchnorm_twin(x, gamma, beta, eps, momentum, running_mean, running_var):
+    """A training-mode pass as written: (y, new running mean, new running variance)."""
+    n = x.shape[0]
+    mu = x.sum(axis=0) / n
+    var = ((x - mu) ** 2).sum(axis=0) / n
+    y = gamma * (x - mu) / np.sqrt(var + eps) + beta
+    return (y, (1 - momentum) * running_mean + momentum * mu,
+            (1 - momentum) * running_var + momentum * var * n / (n - 1))
+
+
+def _dropout_twin(x, u, p, training):
+    return np.where(u >= p, 1.0, 0.0) * x / (1 - p) if training else x
+
+
+FORMULAS = {
+    ("layer", "dense"): Formula(
+        "Dense",
+        (r"y = x\,W^{\mathsf{T}} + b",
+         r"\dfrac{\partial L}{\partial W} = g^{\mathsf{T}} x,\quad "
+         r"\dfrac{\partial L}{\partial b} = \sum_{n} g,\quad "
+         r"\dfrac{\partial L}{\partial x} = g\,W"),
+        "Each unit's weighted sum of the previous layer's outputs, plus its bias.",
+        "torch.nn.Linear(n_in, n_out)", lambda x, w, b: x @ w.T + b,
+        symbols="x is the batch (n, n_in), W the weight (n_out, n_in) as PyTorch stores it, "
+                "g = dL/dy."),
+    ("layer", "batchnorm"): Formula(
+        "Batch normalization",
+        (r"\mu_B = \dfrac{1}{n}\sum_{i} x_i,\quad \sigma_B^2 = \dfrac{1}{n}\sum_{i}(x_i - \mu_B)^2",
+         r"\hat{x} = \dfrac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}},\quad "
+         r"y = \gamma\,\hat{x} + \beta",
+         r"\hat{\mu} \leftarrow (1 - m)\,\hat{\mu} + m\,\mu_B,\quad \hat{\sigma}^2 \leftarrow "
+         r"(1 - m)\,\hat{\sigma}^2 + m\,\dfrac{n}{n - 1}\,\sigma_B^2",
+         r"\mathrm{evaluation:}\quad y = \gamma\,\dfrac{x - \hat{\mu}}{\sqrt{\hat{\sigma}^2 + "
+         r"\epsilon}} + \beta"),
+        "Rescales each unit to mean 0 and variance 1 over the batch while training (then "
+        "by the learned γ and β), and keeps running averages for evaluation.",
+        "torch.nn.BatchNorm1d(units, momentum=0.1, eps=1e-5)", _batchnorm_twin,
+        symbols="Per unit, over the n samples of the batch; m is the momentum, μ̂ and σ̂² the "
+                "running mean and variance (which start at 0 and 1)."),
+    ("layer", "dropout"): Formula(
+        "Dropout",
+        (r"\mathrm{training:}\quad y_i = \dfrac{m_i\,x_i}{1 - p},\quad m_i = [u_i \geq p],"
+         r"\ u_i \sim \mathcal{U}[0, 1)",
+         r"\mathrm{evaluation:}\quad y = x"),
+        "Inverted dropout: while training each unit is zeroed with probability p and the kept "
+        "ones scaled up by 1/(1 − p), so nothing changes at test time.",
+        "torch.nn.Dropout(p)", _dropout_twin,
+        symbols="[u ≥ p] is 1 when true, else 0: each unit is kept with probability 1 − p.",
+        reference_error=NotebookError(
+            r"h_i^{\mathrm{drop}} = \dfrac{h_i}{1 - p}\quad \mathrm{(at\ test\ time)}",
+            (r"\mathrm{training:}\quad y_i = \dfrac{m_i\,x_i}{1 - p},\qquad "
+             r"\mathrm{test:}\quad y_i = x_i",),
+            "It mixes two conventions: it scales at test time, by 1/(1 − p) in its formula and "
+            "by (1 − p) in its text. PyTorch and Keras use inverted dropout: the kept units "
+            "are scaled by 1/(1 − p) during training, and at test time dropout does nothing. "
+            "Either way the expected output is x.")),
+}

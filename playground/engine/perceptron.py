@@ -14,6 +14,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from playground.engine.formulas import Formula
 from playground.engine.initializers import init_weight
 
 
@@ -108,3 +109,24 @@ class Perceptron:
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         self.weight[...] = state["0.weight"]
         self.bias[...] = state["0.bias"]
+
+
+# -- formula: what the app, docs/formulas.md and tests/test_formulas.py show and check ----------
+
+def _rule_twin(w, b, x, y, lr):
+    """One sample through Rosenblatt's rule, as written: w (units, features), x (features,)."""
+    y_hat = (w @ x + b > 0).astype(float)
+    return w + lr * np.outer(y - y_hat, x), b + lr * (y - y_hat)
+
+
+FORMULAS = {
+    ("model", "perceptron"): Formula(
+        "Perceptron rule",
+        (r"\hat{y} = 1\ \mathrm{if}\ w \cdot x + b > 0,\ \mathrm{else}\ 0",
+         r"w \leftarrow w + \eta\,(y - \hat{y})\,x,\qquad b \leftarrow b + \eta\,(y - \hat{y})"),
+        "Rosenblatt's rule, one sample at a time: only a mistake moves the weights, adding "
+        "the input (a missed 1) or subtracting it (a false 1).",
+        "with torch.no_grad(): w += lr * (y - y_hat) * x", _rule_twin,
+        symbols="η is the learning rate; y in {0, 1} the label, one-vs-rest for K > 2 "
+                "classes. No torch.optim rule does this: PyTorch writes it by hand."),
+}

@@ -26,6 +26,10 @@ position         ``order``: this epoch's sample order (n_train,) int64, or None 
                  ``epoch_mistakes``: the epoch's running sums (its record's batch_loss)
 perceptron       ``converged_epoch``, ``last_mistake`` (None for an MLP)
 history          ``History.state()``: the bounded per-epoch records
+dynamics         optional (older workspaces lack it): the ``engine.dynamics`` recorder's
+                 ``every``, ``active`` (this epoch is recorded), ``sums`` (n_tensors, 3) and
+                 ``counts`` (2,) so far this epoch, ``half_ranges`` (n_tensors,) of the
+                 histograms; without it the epoch under way is not recorded
 ===============  ============================================================================
 """
 
@@ -36,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from playground.config import ScheduleConfig
+from playground.engine import dynamics
+from playground.engine.dynamics import check_record_value
 from playground.engine.history import History
 from playground.engine.optimizers import Optimizer
 from playground.engine.schedulers import SCHEDULE_DEFAULTS, Scheduler
@@ -46,12 +52,16 @@ if TYPE_CHECKING:
 
 KEYS = ("epoch", "steps", "lr", "evaluate_epochs", "optimizer", "scheduler", "random",
         "position", "perceptron", "history")
+OPTIONAL_KEYS = ("dynamics",)
+DYNAMICS_KEYS = ("every", "active", "sums", "counts", "half_ranges")
+HISTORY_KEYS = ("max_records", "stride", "kept", "latest")
 RNG_KEYS = ("bit_generator", "state", "inc", "has_uint32", "uinteger")
 
 
 def capture(t: Trainer) -> dict[str, Any]:
     """The trainer's run state (copies: later training does not change it)."""
     opt, sched, history = t.optimizer, t.scheduler, t.history.state()
+    kept, table = dynamics.pack(history["kept"])
     return {
         "epoch": t.epoch, "steps": t.steps, "lr": t.lr, "evaluate_epochs": t.evaluate_epochs,
         "optimizer": {"name": opt.name, "options": _plain(opt.options), "steps": int(opt.steps),
@@ -63,15 +73,17 @@ def capture(t: Trainer) -> dict[str, Any]:
                      "epoch_loss": t._epoch_loss, "epoch_batches": t._epoch_batches,
                      "epoch_mistakes": t._epoch_mistakes},
         "perceptron": {"converged_epoch": t.converged_epoch, "last_mistake": t.last_mistake},
-        "history": {**history, "kept": [dict(r) for r in history["kept"]],
-                    "latest": None if history["latest"] is None else dict(history["latest"])},
+        "history": {**history, "kept": kept,
+                    "latest": None if history["latest"] is None else dict(history["latest"]),
+                    **({} if table is None else {"dynamics": table})},
+        "dynamics": t.dynamics.state(),
     }
 
 
 def restore(t: Trainer, state: Any) -> None:
     """Check ``state`` against ``t`` and put it in place; WorkspaceError naming the first bad
     entry (``optimizer.steps must be an integer >= 0, got -1``), and ``t`` is then unchanged."""
-    top = _Fields(state, "", KEYS)
+    top = _Fields(state, "", KEYS + OPTIONAL_KEYS, optional=OPTIONAL_KEYS)
     epoch = top.int("epoch")
     steps = top.int("steps")
     lr = top.float("lr")
@@ -96,7 +108,10 @@ def restore(t: Trainer, state: Any) -> None:
     last_mistake = per.optional_int("last_mistake", 0, t.n_train - 1)
     if not t.perceptron and (converged, last_mistake) != (None, None):
         _bad("perceptron", "must hold nulls for an mlp")
-    history = _history(top.fields("history", ("max_records", "stride", "kept", "latest")))
+    history = _history(_Fields(top.get("history"), "history", HISTORY_KEYS + ("dynamics",),
+                               optional=("dynamics",)))
+    dynamics = (_dynamics(t, top.fields("dynamics", DYNAMICS_KEYS), order is not None)
+                if "dynamics" in top.obj else None)
 
     # every entry checked: now change the trainer
     t.epoch, t.steps, t.lr, t.evaluate_epochs = epoch, steps, lr, evaluate
@@ -106,6 +121,10 @@ def restore(t: Trainer, state: Any) -> None:
     t._order, t._pos = order, at
     t._epoch_loss, t._epoch_batches, t._epoch_mistakes = epoch_loss, epoch_batches, epoch_mistakes
     t.converged_epoch, t.last_mistake = converged, last_mistake
+    if dynamics is not None:
+        t.dynamics.restore(*dynamics)
+    else:  # an older workspace: the epoch under way has no sums, so it goes unrecorded
+        t.dynamics.active = False
 
 
 # --- the parts ---------------------------------------------------------------------------------
@@ -195,6 +214,8 @@ def _history(f: _Fields) -> History:
         _bad("history.kept", f"must be a list of records, got {_show(kept)}")
     for i, record in enumerate(kept):
         _record(record, f"history.kept[{i}]")
+    if "dynamics" in f.obj:
+        kept = dynamics.unpack(kept, _table(f.fields("dynamics", TABLE_KEYS), kept))
     latest = f.get("latest")
     if latest is not None:
         _record(latest, "history.latest")
@@ -202,16 +223,76 @@ def _history(f: _Fields) -> History:
                                "latest": latest})
 
 
+TABLE_KEYS = ("keys", "epochs", "values", "counts")
+
+
+def _table(f: _Fields, kept: list) -> dict[str, Any]:
+    """``history.dynamics``: the kept records' dynamics as arrays (``dynamics.pack``)."""
+    keys = f.get("keys")
+    if (not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)
+            or len(set(keys)) != len(keys) or dynamics.MARK not in keys
+            or not all(dynamics.is_dynamics_key(k) for k in keys)):
+        _bad("history.dynamics.keys", f"must list distinct dynamics keys with "
+                                      f"{dynamics.MARK!r}, got {_show(keys)}")
+    n_hist = sum(1 for k in keys if dynamics.is_hist_key(k))
+    epochs, values, counts = f.get("epochs"), f.get("values"), f.get("counts")
+    m = epochs.shape[0] if isinstance(epochs, np.ndarray) and epochs.ndim == 1 else -1
+    for key, value, shape, dtype in (
+            ("epochs", epochs, (m,), np.int64),
+            ("values", values, (m, len(keys) - n_hist), np.float64),
+            ("counts", counts, (m, n_hist, dynamics.BINS), np.int32)):
+        if m < 0 or not isinstance(value, np.ndarray) or value.shape != shape \
+                or value.dtype != dtype:
+            name = np.dtype(dtype).name
+            _bad(f"history.dynamics.{key}", f"must be {'an' if name[0] in 'aeiou' else 'a'} "
+                                            f"{name} array of shape "
+                                            f"{shape if m >= 0 else '(m,)'}, got {_show(value)}")
+    held = {r["epoch"] for r in kept}
+    missing = [int(e) for e in epochs if int(e) not in held]
+    if missing or (m > 1 and not (np.diff(epochs) > 0).all()):
+        _bad("history.dynamics.epochs", "must be increasing epochs of history.kept, got "
+                                        f"{missing[0] if missing else 'an unsorted list'}")
+    if counts.size and counts.min() < 0:
+        _bad("history.dynamics.counts", "must be whole counts >= 0")
+    return {"keys": keys, "epochs": epochs, "values": values, "counts": counts}
+
+
 def _record(record: Any, path: str) -> None:
-    """An epoch record: string keys, an integer "epoch" >= 1, numbers or nulls."""
+    """An epoch record: string keys, an integer "epoch" >= 1, numbers or nulls (a weight
+    histogram "hist.i": a list of whole counts, ``dynamics.check_record_value``)."""
     if not isinstance(record, dict):
         _bad(path, f"must be an object, got {_show(record)}")
     epoch = record.get("epoch")
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1:
         _bad(f"{path}.epoch", f"must be an integer >= 1, got {_show(epoch)}")
     for key, value in record.items():
-        if not isinstance(key, str) or not (value is None or isinstance(value, (int, float))):
-            _bad(f"{path}.{key}", f"must be a number or null, got {_show(value)}")
+        if not isinstance(key, str):
+            _bad(f"{path}.{_show(key)}", "must be a string key")
+        problem = check_record_value(key, value)
+        if problem:
+            _bad(f"{path}.{key}", f"{problem}, got {_show(value)}")
+
+
+def _dynamics(t: Trainer, f: _Fields, mid_epoch: bool) -> tuple:
+    """The recorder's state, as ``Recorder.restore`` takes it."""
+    rec = t.dynamics
+    n = len(rec.tensors)
+    every = f.int("every")
+    if (every == 0) != (n == 0):
+        _bad("dynamics.every", f"must be {'0 for a run without weights' if n == 0 else '>= 1'}"
+                               f", got {every}")
+    active = f.bool("active")
+    if active and not mid_epoch:
+        _bad("dynamics.active", "must be false at an epoch boundary")
+    sums = f.array("sums", (n, 3), np.float64)
+    counts = f.array("counts", (2,), np.int64)
+    if counts.min(initial=0) < 0 or counts[1] > counts[0]:
+        _bad("dynamics.counts", f"must be (steps, clipped steps) with 0 <= clipped <= steps, "
+                                f"got {counts.tolist()}")
+    half_ranges = f.array("half_ranges", (n,), np.float64)
+    if not (np.isfinite(half_ranges).all() and (half_ranges >= 0).all()):
+        _bad("dynamics.half_ranges", "must be finite and >= 0")
+    return every, active, sums, counts, half_ranges
 
 
 # --- checked access ----------------------------------------------------------------------------
@@ -231,7 +312,8 @@ class _Fields:
     """An object of the state whose keys are exactly ``keys`` (or a subset, if ``optional``);
     typed getters raise WorkspaceError naming the key path."""
 
-    def __init__(self, obj: Any, path: str, keys, optional: bool = False) -> None:
+    def __init__(self, obj: Any, path: str, keys, optional: bool | tuple = False) -> None:
+        """``optional``: True (any key may be missing) or the keys that may be."""
         self.path = path
         name = path or "the run state"
         if not isinstance(obj, dict):
@@ -239,8 +321,9 @@ class _Fields:
         extra = [k for k in obj if k not in keys]
         if extra:
             _bad(name, f"has an unexpected key {_show(extra[0])}")
-        missing = [k for k in keys if k not in obj]
-        if missing and not optional:
+        missing = [k for k in keys if k not in obj
+                   and not (optional is True or k in (optional or ()))]
+        if missing:
             _bad(name, f"lacks the key {missing[0]!r}")
         self.obj = obj
 

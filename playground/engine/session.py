@@ -15,6 +15,7 @@ import numpy as np
 
 from playground.data.plane import Plane
 from playground.engine import sample_predictions
+from playground.engine.dynamics import DynamicsData, DynamicsSeries
 from playground.engine.trainer import EVALUATION_KEYS, Evaluation, Trainer
 
 #: The unit grids' budget per snapshot (``unit_resolution``): values held, r^2 x (features +
@@ -74,6 +75,10 @@ class Snapshot:
     #: ``Trainer.partial_epoch`` mid-epoch (after Step batch): (fractional epoch, mean loss
     #: of the epoch's batches so far), the curves' point in progress; None at an epoch end
     partial: tuple[float, float] | None = None
+    #: the per-layer training dynamics recorded so far (``engine.dynamics``), thinned like
+    #: the curves; the same object from snapshot to snapshot until a new record arrives;
+    #: None before the first record
+    dynamics: DynamicsData | None = None
 
     def last(self, key: str) -> float | None:
         """The latest finite value of a curve, or None."""
@@ -128,6 +133,7 @@ class Session:
         self._rate_since = time.perf_counter()
         self.steps_per_second = 0.0
         self._forgiven_epoch = -1
+        self._dynamics = DynamicsSeries()
         self._edits = trainer.edits  # hand edits (Trainer.set_value) already evaluated
         self.checkpoint(trainer.state_dict())
 
@@ -244,7 +250,8 @@ class Session:
                         confusion=confusion, predictions=predictions, run_id=t.run_id,
                         total_epochs=t.config.train.epochs, gallery=gallery,
                         plane=plane, grads=t.gradients(), evaluation=evaluation,
-                        partial=t.partial_epoch, **units)
+                        partial=t.partial_epoch, dynamics=self._dynamics.update(t.history),
+                        **units)
 
     def _unit_grids(self, plane: Plane) -> dict:
         """Snapshot fields of ``Trainer.unit_grids`` over the decision grid's bounds. Its

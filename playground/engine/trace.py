@@ -335,19 +335,39 @@ def trace(trainer: Trainer, rows=None) -> StepTrace | PerceptronTrace:
     """The step ``step_batch`` would take on training rows ``rows`` (default: the next batch),
     computed and not taken; see the module docstring. TraceError for rows out of range, and
     for a single row through batchnorm (PyTorch refuses it), suggesting the row's batch."""
-    rows = next_rows(trainer) if rows is None else check_rows(trainer, rows)
+    rows = trainable_rows(trainer, rows)
     if trainer.perceptron:
         return _perceptron(trainer, rows)
+    with np.errstate(all="ignore"):  # a diverged run traces to NaN, not warnings
+        return _mlp(trainer, rows)
+
+
+def trainable_rows(trainer: Trainer, rows=None) -> np.ndarray:
+    """``rows`` checked as rows a training step can take (default: the next batch): TraceError
+    for rows out of range, and for a single row through batchnorm (PyTorch refuses it),
+    suggesting the row's batch."""
+    rows = next_rows(trainer) if rows is None else check_rows(trainer, rows)
     net = trainer.model
-    if rows.size == 1 and net.batchnorms:
+    if not trainer.perceptron and rows.size == 1 and net.batchnorms:
         index = next(i for i, m in enumerate(net.modules) if m.kind == "batchnorm")
         batch = batch_of(trainer, int(rows[0]))
         raise TraceError(
             f"a batch of 1 row cannot go through batchnorm (module {index}) in training mode: "
             f"PyTorch refuses it (\"{BATCHNORM_REFUSAL}\"), as one row has no batch variance; "
             f"trace it with other rows, e.g. its batch: rows {format_rows(batch)}", batch)
-    with np.errstate(all="ignore"):  # a diverged run traces to NaN, not warnings
-        return _mlp(trainer, rows)
+    return rows
+
+
+@np.errstate(all="ignore")
+def row_losses(trainer: Trainer, rows) -> np.ndarray:
+    """Each training row's own loss (n,), in evaluation mode (batchnorm on its running
+    statistics, no dropout), as ``evaluate`` computes the loss, without the penalty: what
+    the model now makes of those rows. A perceptron's: 1 for a mistake, else 0."""
+    rows = check_rows(trainer, rows)
+    x = trainer.x_train[rows]
+    if trainer.perceptron:
+        return (trainer.model.predict(x) != trainer.dataset.y_train[rows]).astype(np.float64)
+    return _loss(trainer.loss_name, trainer.logits(x), trainer.y_train[rows]).per_row
 
 
 def _mlp(trainer: Trainer, rows: np.ndarray) -> StepTrace:

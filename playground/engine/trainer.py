@@ -33,6 +33,7 @@ from playground.data.dataset import Dataset
 from playground.data.plane import Plane
 from playground.engine import clipping, kernels, losses, metrics, regularization
 from playground.engine import run_state as run_states
+from playground.engine.dynamics import Recorder
 from playground.engine.history import History
 from playground.engine.network import Network
 from playground.engine.optimizers import Optimizer
@@ -127,6 +128,8 @@ class Trainer:
         self.epoch = 0            # finished epochs
         self.steps = 0            # finished batch steps (samples, for a perceptron)
         self.history = History()  # bounded: long runs keep evenly spaced epochs
+        #: per-layer training dynamics, into every ``dynamics.every``-th epoch's record
+        self.dynamics = Recorder(None if self.perceptron else self.model, self.x_train)
         #: evaluate train/test at every epoch end (the app's curves); the CLI turns it off and
         #: evaluates once at the end, unless the plateau schedule needs the metric
         self.evaluate_epochs = evaluate_epochs
@@ -353,6 +356,7 @@ class Trainer:
         self._epoch_mistakes = 0
         self._epoch_loss = 0.0
         self._epoch_batches = 0
+        self.dynamics.begin_epoch(self.epoch + 1)
 
     def step_batch(self) -> float:
         """One optimizer step on the next batch (one sample for a perceptron); returns the
@@ -365,6 +369,25 @@ class Trainer:
         perceptron) of ``playground.engine.trace``. Changes nothing; TraceError for bad rows."""
         from playground.engine.trace import trace
         return trace(self, rows)
+
+    def step_rows(self, rows) -> float:
+        """Take the step ``trace(rows)`` shows: one optimizer step on training rows ``rows``
+        as one batch (a perceptron: its rule on each row in turn), by the very code
+        ``step_batch`` runs, so it equals ``step_batch`` on a batch of those rows: weights,
+        optimizer state and step count, batchnorm's running statistics and counter, the
+        dropout stream's draw, ``steps``. The step is taken outside the epoch's order: the
+        epoch's position, its running loss and the history stay as they were. Returns the
+        batch's loss (a perceptron's mistakes); TraceError for rows ``trace`` refuses."""
+        from playground.engine.trace import trainable_rows
+        rows = trainable_rows(self, rows)
+        kept = (self._order, self._pos, self.batch_size, self._epoch_loss,
+                self._epoch_batches, self._epoch_mistakes)
+        self._order, self.batch_size = rows, (1 if self.perceptron else rows.size)
+        try:
+            return self._train_range(0, rows.size, rows.size if self.perceptron else 1)
+        finally:
+            (self._order, self._pos, self.batch_size, self._epoch_loss, self._epoch_batches,
+             self._epoch_mistakes) = kept
 
     def step_epoch(self) -> dict[str, Any]:
         """Finish the current epoch (all of it, from its start); returns its history record."""
@@ -443,7 +466,7 @@ class Trainer:
             self._yi, self._order, start, n_batches, self.batch_size,
             kernels.LOSS_CODES[self.loss_name], hyper, kernels.OPT_CODES[opt.name],
             buf0, buf1, buf2, opt.steps, first, net.weight_ranges, uniforms, losses_out,
-            self.blas_min)
+            self.blas_min, *self.dynamics.kernel_args())
         for bn in net.batchnorms:
             bn.num_batches_tracked = np.int64(bn.num_batches_tracked + n_batches)
         self._epoch_loss += float(losses_out.sum())
@@ -459,11 +482,16 @@ class Trainer:
         train = self.config.train
         regularization.apply(train.regularization.kind, train.regularization.rate,
                              net.params, net.grads, net.weight_slices)
+        clipped = False
         if train.clip.norm is not None:
-            clipping.clip_norm(net.grads, train.clip.norm)
+            total = clipping.clip_norm(net.grads, train.clip.norm)
+            clipped = not train.clip.norm / (total + 1e-6) >= 1.0
         elif train.clip.value is not None:
+            clipped = bool(np.abs(net.grads).max() > train.clip.value)
             clipping.clip_value(net.grads, train.clip.value)
+        self.dynamics.before_update(net.params, net.grads)
         self.optimizer.step(net.params, net.grads, self.lr)
+        self.dynamics.after_update(net.params, clipped)
         return loss
 
     def _end_epoch(self) -> None:
@@ -475,6 +503,7 @@ class Trainer:
         if self.evaluate_epochs or self.scheduler.needs_metric:
             ev = self.evaluate()
             record.update(ev.record())
+        record.update(self.dynamics.end_epoch(self))
         if self.perceptron:
             record["mistakes"] = self._epoch_mistakes
             if self._epoch_mistakes == 0 and self.converged_epoch is None:

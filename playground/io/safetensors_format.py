@@ -46,7 +46,23 @@ def write(state_dict: Mapping[str, np.ndarray], metadata: Mapping[str, Any]) -> 
     if ORDER_KEY in text:
         raise WeightsError(f"metadata key {ORDER_KEY!r} is reserved for the tensor order")
     text[ORDER_KEY] = json.dumps(list(state_dict))
-    return safetensors.numpy.save(dict(state_dict), metadata=text)
+    return _canonical(safetensors.numpy.save(dict(state_dict), metadata=text))
+
+
+def _canonical(data: bytes) -> bytes:
+    """The file with its metadata keys sorted: safetensors writes them in the order of a
+    Rust HashMap, which changes from call to call, so the same weights and metadata would
+    give different bytes each time (a sweep's run and ``playground train`` of its config
+    must write the same file). Tensors keep their place; the header is padded with spaces
+    to a multiple of 8 bytes, as safetensors pads it, so the data's offsets are unchanged."""
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + size])
+    meta = header.pop("__metadata__", None)
+    ordered = {} if meta is None else {"__metadata__": dict(sorted(meta.items()))}
+    ordered.update(header)
+    text = json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + data[8 + size:]
 
 
 def _header(data: bytes) -> dict[str, Any]:

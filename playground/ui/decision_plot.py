@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -138,6 +138,8 @@ def set_axis_label(axis: pg.AxisItem, text: str) -> None:
 
 #: distinct colours of a regression's points (the eye tells fewer apart)
 POINT_SHADES = 64
+#: a click picks the training point drawn nearest to it, within this many pixels
+PICK_RADIUS = 10
 
 DISCRETIZE_TIP = ("Colour each point by the predicted class only (p >= 0.5, or the most "
                   "probable class), without the paler shades of uncertainty")
@@ -150,6 +152,8 @@ class DecisionRegionPlot(QWidget):
     plane_changed = Signal(object)
     #: the visible input-plane rectangle (x0, x1, y0, y1), after a pan, zoom or resize settles
     view_changed = Signal(object)
+    #: a click near a drawn training point: that point's row in the training split
+    sample_clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -202,6 +206,13 @@ class DecisionRegionPlot(QWidget):
         self.plot.addItem(self.train_scatter)
         self.plot.addItem(self.test_scatter)
         self.test_scatter.setVisible(False)
+        # the sample the inspector shows: a ring around its point
+        self.picked = pg.ScatterPlotItem(size=17, symbol="o", brush=pg.mkBrush(None),
+                                         pen=pg.mkPen("#d81b60", width=2.5))
+        self.picked.setZValue(5)
+        self.plot.addItem(self.picked)
+        self._picked_row: int | None = None
+        self._train_rows = np.zeros(0, np.int64)   # the training rows drawn, scatter order
         self._colormap = ps.diverging_colormap()
         self._shade_brushes: list | None = None   # a regression's point brushes, made once
         # the regions at 63 % over the white ground, blended here once: an opaque image
@@ -263,7 +274,7 @@ class DecisionRegionPlot(QWidget):
         self.plane_combo.activated.connect(self._plane_chosen)
         self.axes_row.setVisible(False)
         self.widget.setAccessibleName("Decision regions")
-        self.widget.scene().sigMouseClicked.connect(self._double_clicked)
+        self.widget.scene().sigMouseClicked.connect(self._clicked)
 
     # --- model -> view ----------------------------------------------------------------------
 
@@ -271,6 +282,8 @@ class DecisionRegionPlot(QWidget):
         """A new run: modes, fixed levels, points; the heatmap waits for the first grid."""
         self.dataset = dataset
         self._grid = None
+        self._picked_row = None
+        self.picked.setData([], [])
         self.image.clear()
         # the 2-D generators share one unit on both axes: keep circles round
         self.plot.setAspectLocked(tuple(dataset.input_names) == ("x1", "x2"))
@@ -565,6 +578,8 @@ class DecisionRegionPlot(QWidget):
                 ("train", 0, self.train_scatter, ds.raw_train, ds.y_train),
                 ("test", 1, self.test_scatter, ds.raw_test, ds.y_test)):
             rows = shown_rows(len(raw))
+            if split == "train":
+                self._train_rows = rows
             uv = plane.project(raw[rows]) if len(rows) else np.empty((0, 2))
             scale = jitter_scale(uv)
             if scale.any():   # drawn a little apart; the data (and the regions) untouched
@@ -575,6 +590,7 @@ class DecisionRegionPlot(QWidget):
             if len(uv):
                 extent.append(uv)
         self._update_test_visibility()
+        self.mark_row(self._picked_row)
         if extent:
             bounds = _frame(np.concatenate(extent), square=plane.kind == "axis"
                             and tuple(ds.input_names) == ("x1", "x2"))
@@ -596,10 +612,43 @@ class DecisionRegionPlot(QWidget):
         """Frame the data again (after a pan or zoom): View > Fit, or a double-click."""
         self._update_points()
 
-    def _double_clicked(self, event) -> None:
+    def _clicked(self, event) -> None:
+        """A double-click frames the data; a click near a training point picks its row."""
         if event.double():
             event.accept()
             self.fit()
+            return
+        if event.button() != Qt.LeftButton:
+            return
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        row = self.row_at(vb.mapSceneToView(event.scenePos()))
+        if row is not None:
+            event.accept()
+            self.sample_clicked.emit(row)
+
+    def row_at(self, point, radius: float = PICK_RADIUS) -> int | None:
+        """The training row drawn nearest to ``point`` (a QPointF in plot coordinates), if
+        it is within ``radius`` pixels of it on screen; None otherwise."""
+        drawn = self.drawn_points()
+        if not len(drawn) or not self.train_scatter.isVisible():
+            return None
+        px, py = self.plot.getViewBox().viewPixelSize()
+        d2 = ((drawn[:, 0] - point.x()) / (px or 1.0)) ** 2 + \
+            ((drawn[:, 1] - point.y()) / (py or 1.0)) ** 2
+        k = int(np.nanargmin(d2))
+        return int(self._train_rows[k]) if d2[k] <= radius ** 2 else None
+
+    def mark_row(self, row: int | None) -> None:
+        """Ring training row ``row``'s point (where it is drawn, jittered as it is); None
+        removes the ring."""
+        self._picked_row = row
+        uv = self._project_row(row)
+        if uv is None:
+            self.picked.setData([], [])
+        else:
+            self.picked.setData([uv[0]], [uv[1]])
 
     def _emit_view(self) -> None:
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()

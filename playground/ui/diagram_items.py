@@ -87,8 +87,16 @@ class DiagramItem(QGraphicsItem):
         super().__init__()
         self.host = host
         self.hover = False
+        #: a highlight asked from outside (the inspector's hovered line or animation)
+        self.mark: QPen | None = None
         self.setAcceptHoverEvents(True)
         self.setAcceptedMouseButtons(Qt.LeftButton)
+
+    def set_mark(self, pen: QPen | None) -> None:
+        """Highlight the item with ``pen``'s colour (None: as it was)."""
+        if pen is not self.mark:
+            self.mark = pen
+            self.update()
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802 (Qt's names)
         self.hover = True
@@ -153,7 +161,8 @@ class NodeItem(DiagramItem):
             painter.drawImage(self._rect, self.image)
         else:
             painter.fillRect(self._rect, c.button)
-        painter.setPen(c.pens["hover" if self.hover else "off" if self.off else "border"])
+        painter.setPen(self.mark or c.pens["hover" if self.hover else "off" if self.off
+                                           else "border"])
         painter.setBrush(NO_BRUSH)
         painter.drawRect(self._rect)
         if self.label:
@@ -196,7 +205,7 @@ class BiasItem(DiagramItem):
     def paint(self, painter, option, widget=None) -> None:
         c = self.host.colors
         painter.setBrush(self.brush)
-        painter.setPen(c.pens["hover_thin" if self.hover else "border"])
+        painter.setPen(self.mark or c.pens["hover_thin" if self.hover else "border"])
         painter.drawRect(self._rect)
 
 
@@ -236,7 +245,10 @@ class EdgeItem(DiagramItem):
 
     def paint(self, painter, option, widget=None) -> None:
         painter.setBrush(NO_BRUSH)
-        if self.hover:
+        if self.mark is not None:   # under the weight's own colour, wider than it
+            painter.setPen(QPen(self.mark.color(), self.pen.widthF() + 5))
+            painter.drawPath(self.path)
+        elif self.hover:
             if self.hover_pen is None:
                 self.hover_pen = QPen(self.host.colors.highlight, self.pen.widthF() + 4)
             painter.setPen(self.hover_pen)
@@ -272,7 +284,7 @@ class BarItem(DiagramItem):
         fill = QColor(c.button)
         fill.setAlpha(235)
         painter.setBrush(fill)
-        painter.setPen(c.pens["hover_thin" if self.hover else "border"])
+        painter.setPen(self.mark or c.pens["hover_thin" if self.hover else "border"])
         painter.drawRoundedRect(self._rect, 4, 4)
         painter.save()
         painter.setFont(self.font)

@@ -79,6 +79,7 @@ class DiagramScene(QGraphicsScene):
         self.columns: list[ColumnView] = []
         self.edges: list[EdgeView] = []
         self.bundles: list[BundleItem] = []
+        self.bars: list[BarItem] = []
         self._bundle_keys = np.zeros(0, np.int64)
         self.image_node: ImageNodeItem | None = None
         self.mean_image: np.ndarray | None = None
@@ -93,7 +94,7 @@ class DiagramScene(QGraphicsScene):
         given."""
         self.clear()
         self.structure = st
-        self.columns, self.edges, self.bundles = [], [], []
+        self.columns, self.edges, self.bundles, self.bars = [], [], [], []
         self.image_node = None
         cols = st.columns
         scores = dl.unit_scores(st, weights)
@@ -161,6 +162,7 @@ class DiagramScene(QGraphicsScene):
             item = BarItem(self.host, bar, BAR_WIDTH, height)
             item.setPos(x, NODES_TOP)
             self.addItem(item)
+            self.bars.append(item)
             if self.structure.editable and bar.layer is not None:   # under the bar
                 self._button("×", ("remove", bar.layer), f"Remove this {bar.label} layer",
                              x + BAR_WIDTH / 2, NODES_TOP + height + 4, center=True)
@@ -297,6 +299,50 @@ class DiagramScene(QGraphicsScene):
             parts.append("Folded: " + ", ".join(folded)
                          + " (the strongest are drawn; click “more” to pick again).")
         return " ".join(parts)
+
+    # --- which items show a part of the model ----------------------------------------------
+
+    def items_for(self, marks) -> list:
+        """The drawn items of ``marks``, each (module, unit, part): module -1 for the inputs;
+        part None for the unit itself (unit None: the whole module: its nodes, biases and
+        incoming weights, or its bar), an input index for the weight from it (unit None: every
+        weight from that input), "bias" for the unit's bias, "in" for every weight into the
+        unit. A unit or weight a big network does not draw has no item."""
+        found: dict[int, object] = {}
+        for module, unit, part in marks:
+            for item in self._items_for(int(module), unit, part):
+                found[id(item)] = item
+        return list(found.values())
+
+    def _items_for(self, module: int, unit, part) -> list:
+        if module == -1:
+            if self.image_node is not None:
+                return [self.image_node]
+            nodes = self.columns[0].nodes if self.columns else []
+            return [n for n in nodes if unit is None or n.unit == unit]
+        for bar in self.bars:
+            if bar.bar.module.index == module:
+                return [bar]
+        view = next((v for v in self.columns if module in (v.column.linear,
+                                                            v.column.picture)), None)
+        if view is None:
+            return []
+        nodes = [n for n in view.nodes if unit is None or n.unit == unit]
+        linear = view.column.linear == module
+        if part == "bias" or (linear and part is None and unit is None):
+            biases = [b for b in view.biases if unit is None or b.index[0] == unit]
+            if part == "bias":
+                return biases
+            nodes = nodes + biases
+        if not linear or part is None and unit is not None:
+            return nodes
+        weights = [item for ev in self.edges if ev.edges.linear == module for item in ev.items]
+        weights += [b for b in self.bundles if b.key == f"{module}.weight"]
+        if part is None or part == "in":
+            picked = [w for w in weights if unit is None or w.index[0] == unit]
+            return picked + (nodes if part is None else [])
+        return [w for w in weights if (unit is None or w.index[0] == unit)
+                and len(w.index) > 1 and w.index[1] == part]
 
     # --- names ---------------------------------------------------------------------------
 

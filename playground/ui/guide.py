@@ -40,12 +40,28 @@ SECTIONS: tuple[tuple[str, str], ...] = (
      "curve falls is overfitting; a curve that zig-zags without falling means the learning "
      "rate is too high. Tick Log scale to see small losses."),
     ("Learning rate", "The learning rate the schedule sets, epoch by epoch."),
+    ("Dynamics", "How each layer trains, one colour per layer from the input side to the "
+     "output. Gradient norm (log scale): a first layer far below the last is a vanishing "
+     "gradient (deep sigmoid or tanh stacks), a curve shooting up an exploding one; a red "
+     "triangle marks an epoch in which gradient clipping acted. Update / weight: how much a "
+     "step changes a layer's weights, relative to their size; about 0.001 (the dashed line) "
+     "is healthy, far below it the layer hardly learns. Weights over time: the chosen "
+     "layer's weight histogram, epoch by epoch, darker where more weights lie. Activation "
+     "health: the share of dead ReLU units (never active on a sample of training rows) or "
+     "of saturated sigmoid and tanh outputs, whose gradient is almost zero. Small data are "
+     "recorded every few epochs, so that recording never slows training much."),
     ("Confusion", "How the test samples of each true class (rows) were classified "
      "(columns): the diagonal is right, everything off it is a mistake."),
     ("Predictions", "For regression: each test sample's prediction against its true value; "
      "on the diagonal line they agree."),
     ("Samples", "For image data (digits): the test images with the network's guess, the "
      "misclassified ones first."),
+    ("Inspector", "One training step on one sample, worked out: pick a training point (click "
+     "it in the regions plot), a row number, or Next misclassified, and read the forward "
+     "pass, the loss, the backward pass and the update, each formula typeset beside its "
+     "numbers, layer by layer. Hover a line to light its unit or weight in the network; Play "
+     "animation lights the layers in order. Step sample takes exactly that step and shows "
+     "the sample's loss before and after. Batchnorm needs a batch: tick With its batch."),
     ("Notices", "Above the plots, the app says when training stopped or struggles: the loss "
      "blew up, the epochs ran out, the loss oscillates, the asked speed is not met. Each "
      "notice offers its remedy as a button."),

@@ -15,12 +15,14 @@ from PySide6.QtWidgets import (
 )
 
 from playground.config import DTYPES, REGULARIZATIONS, ClipConfig, RegularizationConfig, RunConfig
+from playground.engine import formulas
 from playground.engine.clipping import CLIP_KINDS
 from playground.engine.losses import LOSSES
 from playground.engine.optimizers import OPTIMIZER_DEFAULTS
 from playground.engine.schedulers import SCHEDULE_DEFAULTS
 from playground.errors import ConfigError
 from playground.ui.config_model import ConfigModel
+from playground.ui.formula_tips import FormulaTips
 from playground.ui.option_info import INT_MAX, OPTION_INFO
 from playground.ui.widgets import InlineError, heading
 
@@ -192,8 +194,28 @@ class HyperparameterPanel(QWidget):
 
         outer.addLayout(form)
         outer.addStretch(1)
+        self.formula_tips = self._add_formulas()
         model.changed.connect(self._on_changed)
         self.refresh()
+
+    def _add_formulas(self) -> FormulaTips:
+        """Hovering a choice, or an option of it, shows the choice's formula card; hovering
+        an entry of a menu's list shows that entry's (``formula_tips``, typeset on demand)."""
+        tips = FormulaTips(self)
+        for kind, combo, extra in (
+                ("optimizer", self.optimizer_combo,
+                 [self.lr_spin, *self.optimizer_options.values()]),
+                ("loss", self.loss_combo, []),
+                ("regularization", self.reg_combo, [self.reg_rate]),
+                ("clip", self.clip_combo, [self.clip_threshold]),
+                ("schedule", self.schedule_combo, list(self.schedule_options.values()))):
+            keys = lambda k=kind, c=combo: _keys(k, c.currentText())  # noqa: E731
+            for widget in [combo, *extra]:
+                for each in getattr(widget, "spins", [widget]):
+                    tips.add(each, keys)
+            tips.add_items(combo, lambda name, k=kind: _keys(k, name))
+        tips.add(self.perceptron_note, lambda: [("model", "perceptron")])
+        return tips
 
     # -- widget factories
 
@@ -368,6 +390,13 @@ class HyperparameterPanel(QWidget):
                 continue
             else:
                 widget.setValue(value)
+
+
+def _keys(kind: str, name: str) -> list[tuple[str, str]]:
+    """The formula cards of a choice: its own, or every loss for ``auto`` (none for "none")."""
+    if kind == "loss" and name == "auto":
+        return [("loss", n) for n in LOSSES if n != "auto"]
+    return [(kind, name)] if formulas.formula(kind, name) else []
 
 
 def _pair(first: QWidget, second: QWidget) -> QWidget:

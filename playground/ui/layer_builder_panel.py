@@ -23,6 +23,7 @@ from playground.config import (
 from playground.engine.activations import ACTIVATIONS
 from playground.engine.initializers import BIAS_INITIALIZERS, INITIALIZERS
 from playground.ui.config_model import ConfigModel
+from playground.ui.formula_tips import FormulaTips, output_loss
 from playground.ui.widgets import InlineError
 
 #: How each activation reads in the list ("ReLU", not "relu").
@@ -50,6 +51,16 @@ def layer_text(layer: Layer) -> str:
     if isinstance(layer, DropoutLayer):
         return f"Dropout p={layer.p:g}"
     return ACTIVATION_LABELS.get(layer.type, layer.type)
+
+
+def layer_formulas(layer: Layer) -> list[tuple[str, str]]:
+    """The formula cards of a layer row (registry keys): a dense layer's with its activation's."""
+    if isinstance(layer, DenseLayer):
+        return [("layer", "dense")] + ([("activation", layer.activation)]
+                                       if layer.activation != "linear" else [])
+    if isinstance(layer, (BatchNormLayer, DropoutLayer)):
+        return [("layer", layer.type)]
+    return [("activation", layer.type)] if isinstance(layer, ActivationLayer) else []
 
 
 def stack_warnings(layers: tuple[Layer, ...]) -> list[str]:
@@ -174,8 +185,30 @@ class LayerBuilderPanel(QWidget):
         self.remove.clicked.connect(self._remove)
         self.move_up.clicked.connect(lambda: self._move(-1))
         self.move_down.clicked.connect(lambda: self._move(+1))
+        self.formula_tips = self._add_formulas()
         model.changed.connect(self._on_changed)
         self._refresh(model.config)
+
+    def _add_formulas(self) -> FormulaTips:
+        """Hovering a choice shows its formula card (``formula_tips``, typeset on demand): the
+        dense layer's activation and init, batchnorm's and dropout's options and buttons, every
+        entry of the activation and init lists and of the activation menu, each layer row, the
+        output layer's loss, the perceptron switch."""
+        tips = FormulaTips(self)
+        for combo, kind in ((self.activation, "activation"), (self.init, "init"),
+                            (self.activation_type, "activation")):
+            tips.add(combo, lambda c=combo, k=kind: [(k, c.currentData())])
+            tips.add_items(combo, lambda name, k=kind: [(k, name)])
+        tips.add_items(self.activation_menu, lambda name: [("activation", name)])
+        for widget, name in ((self.units, "dense"), (self.add_dense, "dense"),
+                             (self.momentum, "batchnorm"), (self.eps, "batchnorm"),
+                             (self.add_batchnorm, "batchnorm"), (self.p, "dropout"),
+                             (self.add_dropout, "dropout")):
+            tips.add(widget, lambda n=name: [("layer", n)])
+        tips.add_items(self.list, layer_formulas)
+        tips.add(self.output_label, lambda: output_loss(self._output_activation))
+        tips.add(self.perceptron, lambda: [("model", "perceptron")])
+        return tips
 
     # -- editor ------------------------------------------------------------------------------
 

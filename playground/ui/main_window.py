@@ -62,6 +62,8 @@ KEY_TAKERS = (QAbstractButton, QAbstractSpinBox, QLineEdit, QComboBox, QAbstract
               QPlainTextEdit)
 #: Docked panels never ask for more width than this (they scroll instead).
 PANEL_MIN_WIDTH = 300
+#: a window at least this wide has the inspector docked on the right, else tabbed left
+INSPECTOR_BESIDE = 1600
 TITLE = "Neural network playground"
 KEEP_SAMPLES = 3
 SHORTCUTS = (("Space", "Play / pause"), ("Right", "Step one batch"),
@@ -159,6 +161,7 @@ class MainWindow(QMainWindow):
         self.diagram = _optional_view("network_diagram", "NetworkDiagram", self.model,
                                       self._edit_weight)
         self.gallery = _optional_view("sample_gallery", "SampleGallery")
+        self.inspector = _optional_view("inspector", "Inspector", self.controller)
 
         self.center_tabs = QTabWidget()
         self.center_tabs.setAccessibleName("Network and code")
@@ -173,6 +176,9 @@ class MainWindow(QMainWindow):
                               (self.prediction_plot, "Predictions")]
         if self.gallery is not None:
             self._output_pages.append((self.gallery, "Samples"))
+        self.dynamics_view = _optional_view("dynamics_view", "DynamicsView")
+        if self.dynamics_view is not None:
+            self._output_pages.insert(2, (self.dynamics_view, "Dynamics"))
         for page, title in self._output_pages:
             self.output_tabs.addTab(page, title)
         output = QSplitter(Qt.Vertical)
@@ -212,11 +218,22 @@ class MainWindow(QMainWindow):
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["network"], self.docks["hyperparameters"])
         self.docks["network"].raise_()
+        if self.inspector is not None:   # one sample's step: a tab here, or (``lay_out``,
+            dock = QDockWidget("Inspector", self)       # a wide window) on the right
+            dock.setObjectName("dock-inspector")
+            dock.setWidget(self.inspector)
+            self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+            self.tabifyDockWidget(self.docks["hyperparameters"], dock)
+            self.docks["network"].raise_()
+            self.docks["inspector"] = dock
+            self._data_height: int | None = None
+            dock.visibilityChanged.connect(self._inspector_visible)
         self.resizeDocks([self.docks["data"], self.docks["network"]], [500, 400], Qt.Vertical)
         #: every view that shows a run (the RunView protocol): handed each run and snapshot
         self.views = [v for v in (self.dataset_panel, self.layer_panel, self.decision_plot,
                                   self.loss_plot, self.lr_plot, self.confusion_view,
-                                  self.prediction_plot, self.code_view, self.diagram, self.gallery) if v is not None]
+                                  self.prediction_plot, self.code_view, self.diagram, self.gallery,
+                                  self.dynamics_view, self.inspector) if v is not None]
         self.status = QLabel("")
         self.status.setAccessibleName("Training status")
         self.statusBar().addWidget(self.status, 1)
@@ -369,6 +386,8 @@ class MainWindow(QMainWindow):
         self.decision_plot.view_changed.connect(self.controller.set_grid_bounds)
         if self.diagram is not None:
             self.diagram.unit_hovered.connect(self._unit_hovered)
+        if self.inspector is not None:
+            self._wire_inspector()
         self.center_tabs.currentChanged.connect(self._center_tab_changed)
         self.speed_combo.currentIndexChanged.connect(
             lambda _index: self.controller.set_speed(self.speed_combo.currentData()))
@@ -481,6 +500,42 @@ class MainWindow(QMainWindow):
         if picture is not None:
             self.decision_plot.show_picture(snap.unit_axes, picture,
                                             self.diagram.describe(*unit))
+
+    def _wire_inspector(self) -> None:
+        """A training point clicked in the regions, or a gallery image, goes to the
+        inspector, whose sample is ringed in the regions and whose lines light the diagram."""
+        ins = self.inspector
+        self.decision_plot.sample_clicked.connect(self.inspect)
+        ins.row_changed.connect(self.decision_plot.mark_row)
+        if self.gallery is not None:
+            self.gallery.sample_selected.connect(ins.pick_from_gallery)
+        if self.diagram is not None:
+            ins.highlight_requested.connect(
+                lambda h: self.diagram.clear_highlight() if h is None
+                else self.diagram.highlight(*h))
+
+    def _inspector_visible(self, visible: bool) -> None:
+        """Tabbed on the left (a small window), the inspector takes most of the height while
+        it is in front; the data panel gets its height back after."""
+        dock, data = self.docks["inspector"], self.docks["data"]
+        if dock.isFloating() or self.dockWidgetArea(dock) != Qt.LeftDockWidgetArea:
+            return
+        if visible and self._data_height is None:
+            self._data_height = data.height()
+            total = data.height() + dock.height()
+            self.resizeDocks([data, dock], [total // 4, total - total // 4], Qt.Vertical)
+        elif not visible and self._data_height is not None:
+            total = data.height() + dock.height()
+            self.resizeDocks([data, dock], [self._data_height, total - self._data_height],
+                             Qt.Vertical)
+            self._data_height = None
+
+    def inspect(self, row: int) -> None:
+        """Show training row ``row`` in the inspector (bringing its dock forward)."""
+        dock = self.docks["inspector"]
+        dock.show()
+        dock.raise_()
+        self.inspector.pick(row)
 
     def _config_changed(self, config: RunConfig, part: str) -> None:
         if self._adopting:
@@ -925,6 +980,12 @@ class MainWindow(QMainWindow):
         panels = max(PANEL_MIN_WIDTH, min(330, w // 4))
         self.resizeDocks([self.docks["data"]], [panels], Qt.Horizontal)
         rest = max(w - panels, 400)
+        inspector = self.docks.get("inspector")
+        if inspector is not None and w >= INSPECTOR_BESIDE:   # room for it on the right
+            self.addDockWidget(Qt.RightDockWidgetArea, inspector)
+            side = max(PANEL_MIN_WIDTH, min(460, int(w * 0.24)))
+            self.resizeDocks([inspector], [side], Qt.Horizontal)
+            rest = max(rest - side, 400)
         output = max(min(int(rest * 0.47), h - 200), 300)
         self.main_split.setSizes([rest - output, output])
         regions = min(output + 60, int((h - 120) * 0.58))

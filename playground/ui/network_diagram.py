@@ -42,7 +42,8 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QPainter, QPalette, QTransform, QUndoCommand, QUndoStack
+from PySide6.QtGui import (QColor, QKeySequence, QPainter, QPalette, QPen, QTransform,
+                           QUndoCommand, QUndoStack)
 from PySide6.QtWidgets import QGraphicsView, QLabel
 
 from playground.config import DenseLayer
@@ -67,6 +68,8 @@ MESSAGE_SECONDS = 8
 PAINT_SHARE = 4.0
 MAX_DEFER = 0.25
 NEW_LAYER = DenseLayer(8, "tanh")   # "+ layer" on a stack without a dense layer to copy
+#: ``highlight``'s colours, by the phase of a step (apart from the weights' orange and blue)
+TONES = {"forward": "#2e9d4a", "loss": "#d81b60", "backward": "#d81b60", "update": "#8e24aa"}
 
 
 class WeightEdit(QUndoCommand):
@@ -144,6 +147,7 @@ class NetworkDiagram(QGraphicsView):
         self._restyle_timer = QTimer(self)
         self._restyle_timer.setSingleShot(True)
         self._restyle_timer.timeout.connect(self._restyle)
+        self._marked: list[DiagramItem] = []
         self._apply_theme()
         model.changed.connect(self._config_changed)
 
@@ -239,6 +243,29 @@ class NetworkDiagram(QGraphicsView):
             return f"{name} · {col.activation}"
         return f"module {module_index}, unit {unit + 1}"
 
+    # --- highlights (the inspector) ---------------------------------------------------------
+
+    def highlight(self, marks, tone: str = "forward") -> int:
+        """Light the items of ``marks`` (``DiagramScene.items_for``: (module, unit, part)
+        triples, module -1 the inputs) in the colour of ``tone`` (a phase of ``TONES`` or a
+        colour), instead of any earlier highlight; returns how many items are lit (0 for
+        parts a big network does not draw)."""
+        self.clear_highlight()
+        pen = QPen(QColor(TONES.get(tone, tone)), 3)
+        self._marked = self.diagram_scene.items_for(marks)
+        for item in self._marked:
+            item.set_mark(pen)
+        return len(self._marked)
+
+    def clear_highlight(self) -> None:
+        for item in self._marked:
+            item.set_mark(None)
+        self._marked = []
+
+    def highlighted(self) -> list[DiagramItem]:
+        """The items ``highlight`` lit."""
+        return list(self._marked)
+
     # --- what tests and the window read --------------------------------------------------
 
     @property
@@ -272,6 +299,7 @@ class NetworkDiagram(QGraphicsView):
         self._restyle_timer.stop()
         self.editor.hide()
         self._leave_hover()
+        self._marked = []          # their items go with the old scene
         scene = self.diagram_scene
         scene.build(st, weights)
         self.note.setText(scene.hidden_note)

@@ -253,19 +253,20 @@ def add_legend(plot: pg.PlotItem, **kwargs) -> pg.LegendItem:
 
 # --- curves --------------------------------------------------------------------------------
 
-def live_curve(plot: pg.PlotItem, role: str, dashed: bool = False,
-               name: str | None = None) -> pg.PlotDataItem:
+def live_curve(plot: pg.PlotItem, role: str | Callable[[PlotTheme], str],
+               dashed: bool = False, name: str | None = None) -> pg.PlotDataItem:
     """A curve that redraws many times a second, in the theme's ``role`` colour ("train",
-    "test", "lr"): a one-pixel pen (thicker ones are stroked on the CPU, about three times
-    the cost of the whole plot's paint), and at most about one point per pixel of the plot
-    (peak-preserving downsampling). Show data with ``show_xy``."""
+    "test", "lr"; or ``role(theme)``, a colour of the theme's): a one-pixel pen (thicker ones
+    are stroked on the CPU, about three times the cost of the whole plot's paint), and at
+    most about one point per pixel of the plot (peak-preserving downsampling). Show data
+    with ``show_xy``."""
     style = pg.QtCore.Qt.PenStyle.DashLine if dashed else pg.QtCore.Qt.PenStyle.SolidLine
     curve = plot.plot([], [], name=name, symbolSize=6)
     curve.setDownsampling(auto=True, method="peak")
     curve.setClipToView(True)
 
     def restyle(c: pg.PlotDataItem, t: PlotTheme) -> None:
-        color = getattr(t, role)
+        color = role(t) if callable(role) else getattr(t, role)
         c.setPen(pg.mkPen(color, width=1, style=style))
         c.setSymbolPen(pg.mkPen(color))
         c.setSymbolBrush(pg.mkBrush(color))
@@ -384,6 +385,27 @@ class SteppedRange:
             self.plot.setXRange(*new, padding=0)
         else:  # a little room, so a curve at 0 (or the ceiling) is not lost in the axis
             self.plot.setYRange(*new, padding=Y_PADDING)
+
+
+def layer_colors(n: int, t: PlotTheme | None = None) -> list[str]:
+    """n colours for a network's layers, input side first: a sequential map (matplotlib's
+    plasma: blue, purple, red, orange), its dark end left out on a dark ground and its light
+    end on a light one, each colour then darkened or lightened until it contrasts 3:1 with
+    the ground (WCAG's for marks)."""
+    t = t or _theme
+    dark = luminance(t.background) < 0.2
+    lo, hi = (0.3, 0.95) if dark else (0.0, 0.78)
+    cmap = pg.colormap.get("plasma")
+    out = []
+    for k in range(n):
+        color = cmap.map(lo + (hi - lo) * (k / (n - 1) if n > 1 else 0.0), mode="qcolor")
+        h, s, v, _ = color.getHsvF()
+        while contrast_ratio(color, t.background) < 3.0 and 0.0 < v < 1.0:
+            v = min(1.0, v + 0.04) if dark else max(0.0, v - 0.04)
+            s = max(0.0, s - 0.03) if dark and v >= 1.0 else s
+            color = QColor.fromHsvF(max(h, 0.0), s, v)
+        out.append(color.name())
+    return out
 
 
 # --- the window's ground -------------------------------------------------------------------

@@ -124,14 +124,15 @@ class TrainingWorker(QObject):
     def call(self, request) -> None:
         """Run ``fn(trainer)`` here, between chunks, where the trainer is consistent (for
         saving a workspace); the result, or the exception it raised, goes back with its
-        token."""
-        token, fn = request
+        token. Then a snapshot, unless the request says the call changed nothing."""
+        token, fn, refresh = request
         try:
             result = fn(self._session.trainer)
         except Exception as exc:  # handed to the caller, who reports it
             result = exc
         self.called.emit(token, result)
-        self._emit(force=True)  # the call may have changed the run (imported weights)
+        if refresh:
+            self._emit(force=True)  # the call may have changed the run (imported weights)
 
     @Slot(object)
     def set_grid_bounds(self, bounds) -> None:
@@ -316,12 +317,13 @@ class TrainingController(QObject):
     def set_grid_plane(self, spec) -> None:
         self.grid_plane_requested.emit(spec)
 
-    def call(self, fn, on_done) -> None:
+    def call(self, fn, on_done, refresh: bool = True) -> None:
         """Run ``fn(trainer)`` on the worker's thread; ``on_done(result)`` then runs on this
-        thread, with the exception instead of a result if ``fn`` raised."""
+        thread, with the exception instead of a result if ``fn`` raised. ``refresh=False``
+        for a call that only reads (a trace): no snapshot follows it."""
         token = next(self._tokens)
         self._pending[token] = on_done
-        self.call_requested.emit((token, fn))
+        self.call_requested.emit((token, fn, refresh))
 
     def _called(self, token, result) -> None:
         on_done = self._pending.pop(token, None)
