@@ -31,6 +31,10 @@ from playground.trace_text import (TERMS, UNITS, chain_rule, entries, loss_gradi
 
 Mark = tuple[int, "int | None", "int | str | None"]
 PHASES = ("forward", "loss", "backward", "update")
+#: each phase's colour (the inspector's sections, the diagram's highlight; apart from the
+#: weights' orange and blue): the signal forward, the error back, the change
+PHASE_COLORS = {"forward": "#2e9d4a", "loss": "#d81b60", "backward": "#d81b60",
+                "update": "#8e24aa"}
 #: entries of a parameter tensor the update (and L1/L2) shows in full: the largest changes
 TOP = 2
 #: an optimizer step's quantities (``trace_text.update_steps`` names them) as symbols
@@ -106,7 +110,14 @@ def vector(v: np.ndarray, limit: int = 5) -> str:
 def top(values: np.ndarray, rank: np.ndarray, k: int = TOP) -> list[tuple[int, ...]]:
     """The ``k`` entries of a tensor with the largest |rank| (NaN first), in index order."""
     mag = np.nan_to_num(np.abs(np.ravel(rank)), nan=np.inf)
-    flat = sorted(np.argsort(-mag, kind="stable")[:k].tolist())
+    if mag.size > k:   # the k largest in O(n), then ties broken by index as a stable sort
+        part = np.argpartition(-mag, k - 1)[:k]
+        cut = mag[part].min()
+        ahead = np.flatnonzero(mag > cut)
+        part = np.concatenate([ahead, np.flatnonzero(mag == cut)[:k - ahead.size]])
+    else:
+        part = np.arange(mag.size)
+    flat = sorted(part.tolist())
     return [tuple(int(i) for i in np.unravel_index(i, values.shape)) for i in flat]
 
 

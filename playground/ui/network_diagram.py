@@ -68,8 +68,8 @@ MESSAGE_SECONDS = 8
 PAINT_SHARE = 4.0
 MAX_DEFER = 0.25
 NEW_LAYER = DenseLayer(8, "tanh")   # "+ layer" on a stack without a dense layer to copy
-#: ``highlight``'s colours, by the phase of a step (apart from the weights' orange and blue)
-TONES = {"forward": "#2e9d4a", "loss": "#d81b60", "backward": "#d81b60", "update": "#8e24aa"}
+#: ``highlight``'s colour unless asked another (apart from the weights' orange and blue)
+HIGHLIGHT = "#d81b60"
 
 
 class WeightEdit(QUndoCommand):
@@ -245,13 +245,12 @@ class NetworkDiagram(QGraphicsView):
 
     # --- highlights (the inspector) ---------------------------------------------------------
 
-    def highlight(self, marks, tone: str = "forward") -> int:
+    def highlight(self, marks, color: str = HIGHLIGHT) -> int:
         """Light the items of ``marks`` (``DiagramScene.items_for``: (module, unit, part)
-        triples, module -1 the inputs) in the colour of ``tone`` (a phase of ``TONES`` or a
-        colour), instead of any earlier highlight; returns how many items are lit (0 for
-        parts a big network does not draw)."""
+        triples, module -1 the inputs) in ``color``, instead of any earlier highlight;
+        returns how many items are lit (0 for parts a big network does not draw)."""
         self.clear_highlight()
-        pen = QPen(QColor(TONES.get(tone, tone)), 3)
+        pen = QPen(QColor(color), 3)
         self._marked = self.diagram_scene.items_for(marks)
         for item in self._marked:
             item.set_mark(pen)
