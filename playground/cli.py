@@ -42,15 +42,17 @@ class UsageError(PlaygroundError):
     """A command-line argument the parser refused."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but errors are one line (the problem and the usage hint), exit status 2."""
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but errors are one line (the problem and the usage hint), exit status 2;
+    every subcommand's parser is one."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see 'playground train --help')")
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
 
 
 def _train_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="playground train",
+    p = OneLineParser(prog="playground train",
                 description="Train a run config headless, print a summary, write exports.")
     p.add_argument("config", metavar="CONFIG",
                    help="run config (JSON, format 1), or a workspace (.playground) to continue")

@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from playground.cli import UsageError, _bounded_int
+from playground.cli import OneLineParser, UsageError, _bounded_int
 from playground.runs.sweep import MAX_RUNS
 
 #: A value that is not JSON but one bare word (``relu``, ``xavier_uniform``) is that string.
@@ -27,15 +27,8 @@ _BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _NOT_JSON = ("NaN", "Infinity", "-Infinity")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (the problem and the help hint), exit status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see 'playground sweep --help')")
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="playground sweep",
+    p = OneLineParser(prog="playground sweep",
                 description="Train every combination of the given values, for N seeds, in "
                             "worker processes; write DIR/summary.csv, DIR/curves.png and "
                             "each run's config.json and weights.safetensors.")

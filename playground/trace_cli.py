@@ -15,18 +15,11 @@ import json
 import warnings
 from pathlib import Path
 
-from playground.cli import UsageError
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (the problem and the help hint), exit status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see 'playground trace --help')")
+from playground.cli import OneLineParser, UsageError
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="playground trace",
+    p = OneLineParser(prog="playground trace",
                 description="Show one training step without taking it: the forward pass, the "
                             "loss, the backward pass and the update, each formula with its "
                             "numbers.")
