@@ -1,7 +1,7 @@
 """Start-up cost: from a shell command to the first trained epoch, cold and warm Numba cache.
 
     python bench/startup.py                  workload B's config, 3 runs of each
-    python bench/startup.py --config resources/presets/iris-notebook.json
+    python bench/startup.py --config playground/examples/iris-notebook.json
     python bench/startup.py --json out.json
 
 Each measurement is a fresh subprocess timed with time.perf_counter around subprocess.run

@@ -4,7 +4,7 @@
     python bench/sweep.py --epochs 1000   longer runs: the fixed costs weigh less
     python bench/sweep.py --json out.json
 
-The sweep: resources/presets/spiral.json with ``--set train.optimizer.lr=0.003,0.01,0.03,0.1
+The sweep: playground/examples/spiral-features.json with ``--set train.optimizer.lr=0.003,0.01,0.03,0.1
 --set train.epochs=E --seeds 4``: 16 runs. Every number is the wall time of fresh processes
 (time.perf_counter around subprocess.run: interpreter start, imports, writing every file and
 exit included), the median of --reps repetitions (the best in brackets), the columns
@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import workloads as wl  # noqa: E402
 
 REPO = wl.REPO
-PRESET = REPO / "resources" / "presets" / "spiral.json"
+PRESET = REPO / "playground" / "examples" / "spiral-features.json"
 LRS = "0.003,0.01,0.03,0.1"
 SEEDS = 4
 TARGET = 0.6

@@ -14,6 +14,24 @@ from playground.data.dataset import Dataset  # noqa: E402
 from playground.engine.trainer import Trainer  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def gui_thread_gc(request):
+    """Qt tests collect garbage on the GUI thread only, as the app does
+    (playground.ui.gui_gc): a collection on a loader or worker thread that meets an earlier
+    test's widget destroys it off its thread, which deadlocked or crashed test runs."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("qapp")
+    from playground.ui.gui_gc import GuiThreadCollector
+    collector = GuiThreadCollector()
+    try:
+        yield
+    finally:
+        collector.stop()
+        collector.deleteLater()
+
+
 def run_config(layers=(), *, model_type="mlp", source="xor", data=None, seed=0,
                **train) -> RunConfig:
     """A format-1 config from a hidden stack and train options (others at their defaults)."""

@@ -26,7 +26,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDockWidget, QWidget  # noqa: E402
 
 from conftest import run_config  # noqa: E402
 from playground.config import RunConfig  # noqa: E402
@@ -40,6 +40,7 @@ from playground.ui import inspector_lines as il  # noqa: E402
 from playground.ui.decision_plot import MAX_SHOWN_POINTS, DecisionRegionPlot  # noqa: E402
 from playground.ui.diagram_items import BiasItem, EdgeItem, NodeItem  # noqa: E402
 from playground.ui.inspector import LIVE_TRACES, Inspector  # noqa: E402
+from playground.ui.widgets import on_screen  # noqa: E402
 from ui_helpers import errors, finished, make_window, settings  # noqa: E402, F401
 
 TOL = {"rtol": 0, "atol": 1e-12}
@@ -56,13 +57,26 @@ def window_config(layers=TANH, data=None, **train) -> dict:
 
 
 def traced(qtbot, inspector: Inspector, row: int | None = None):
-    """Pick ``row`` (if given) and wait until the inspector shows that row's trace."""
+    """Bring the inspector in front (it traces only for the user's eyes), pick ``row`` (if
+    given) and wait until it shows that row's trace."""
+    in_front(qtbot, inspector)
     if row is not None:
         inspector.pick(row)
     qtbot.waitUntil(lambda: inspector.current is not None and inspector.current.row ==
                     inspector.row and not inspector._pending and not inspector._dirty,
                     timeout=30000)
     return inspector.current
+
+
+def in_front(qtbot, inspector: Inspector) -> None:
+    """Its dock's tab chosen, as a user's click on "Inspector" does."""
+    dock = inspector.parentWidget()
+    while dock is not None and not isinstance(dock, QDockWidget):
+        dock = dock.parentWidget()
+    if dock is not None:
+        dock.show()
+        dock.raise_()
+    qtbot.waitUntil(lambda: on_screen(inspector), timeout=5000)
 
 
 def worker(qtbot, window, fn):

@@ -32,6 +32,8 @@ def run_app(path: str | None = None) -> int:
     else:
         window.workspaces.offer_recovery()
     freeze_startup_objects()
+    from playground.ui.gui_gc import GuiThreadCollector
+    collector = GuiThreadCollector(app)  # noqa: F841 (parented to the app; kept alive by it)
     # compile (or load) the kernels off the UI thread; the window is usable meanwhile
     window.prepare_engine()
     return app.exec()

@@ -40,6 +40,7 @@ from playground.engine.trace import TraceError, batch_of, row_losses
 from playground.ui import inspector_lines as il
 from playground.ui.inspector_lines import Line
 from playground.ui.trace_canvas import TraceCanvas
+from playground.ui.widgets import on_screen
 
 #: traces a second at most while training plays
 LIVE_TRACES = 2.0
@@ -380,7 +381,7 @@ class Inspector(QWidget):
     def _request(self) -> None:
         if self.run is None or self.row is None or not self._dirty:
             return
-        if self._pending or not self.isVisible():
+        if self._pending or not on_screen(self):
             return                # asked again when the trace comes back or when shown
         self._pending, self._dirty = True, False
         self._last_request = time.monotonic()
@@ -401,6 +402,11 @@ class Inspector(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
+        self.revealed()
+
+    def revealed(self) -> None:
+        """Brought in front (shown, or its tab chosen): trace what changed while hidden, once
+        the layout has placed it."""
         if self._dirty or self.current is None:
             self._dirty = True
             QTimer.singleShot(0, self._request)

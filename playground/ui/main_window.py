@@ -11,6 +11,7 @@ worker thread trains and streams snapshots; this window only draws them.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSettings, QSize, Qt, Signal
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from playground import __version__
 from playground import config as config_io
+from playground import examples
 from playground.config import RunConfig
 from playground.engine import hints
 from playground.engine.session import Snapshot
@@ -52,6 +54,7 @@ from playground.ui.messages import in_user_words
 from playground.ui.notice_bar import NoticeBar
 from playground.ui.prediction_plot import PredictionPlot
 from playground.ui.run_notices import RunNotices
+from playground.ui.widgets import on_screen
 from playground.ui.worker import DIVERGED_MESSAGE, TrainingController
 from playground.ui.workspace_files import WorkspaceFiles, workspace_filter
 
@@ -311,6 +314,12 @@ class MainWindow(QMainWindow):
         menu.addAction(self._action("&Open...", self.open_dialog, "Ctrl+O",
                                     "Open a run config (.json) or a workspace (.playground)"))
         self.recent_menu = menu.addMenu("Open &recent")
+        self.examples_menu = menu.addMenu("E&xamples")
+        self.examples_menu.setToolTipsVisible(True)
+        for ex in examples.EXAMPLES:
+            action = self.examples_menu.addAction(ex.title)
+            action.setToolTip(ex.summary)
+            action.triggered.connect(lambda _checked=False, n=ex.name: self.open_example(n))
         menu.addSeparator()
         menu.addAction(self._action("&Save config", self.save, "Ctrl+S",
                                     "Save the run config (JSON: data, model, training)"))
@@ -506,7 +515,8 @@ class MainWindow(QMainWindow):
         inspector, whose sample is ringed in the regions and whose lines light the diagram."""
         ins = self.inspector
         self.decision_plot.sample_clicked.connect(self.inspect)
-        ins.row_changed.connect(self.decision_plot.mark_row)
+        ins.row_changed.connect(lambda row: self.decision_plot.mark_row(
+            row if on_screen(ins) else None))
         if self.gallery is not None:
             self.gallery.sample_selected.connect(ins.pick_from_gallery)
         if self.diagram is not None:
@@ -518,6 +528,10 @@ class MainWindow(QMainWindow):
         """Tabbed on the left (a small window), the inspector takes most of the height while
         it is in front; the data panel gets its height back after."""
         dock, data = self.docks["inspector"], self.docks["data"]
+        # the ring marks the inspector's sample only while the inspector is there to say why
+        self.decision_plot.mark_row(self.inspector.row if visible else None)
+        if visible:
+            self.inspector.revealed()
         if dock.isFloating() or self.dockWidgetArea(dock) != Qt.LeftDockWidgetArea:
             return
         if visible and self._data_height is None:
@@ -703,6 +717,22 @@ class MainWindow(QMainWindow):
             load, apply = load_config_file, self._apply_config
         self._load(path, lambda progress: load(path, progress),
                    lambda opened: apply(opened, remember), on_done)
+
+    def open_example(self, name: str, on_done=None) -> None:
+        """Open a shipped example (package data) as an untitled run: Save asks where, so the
+        package's own file is never overwritten."""
+        ex = examples.example(name)
+        path = Path(str(resources.files(examples.__name__).joinpath(ex.filename)))
+
+        def done(ok: bool) -> None:
+            if ok:
+                self.path = None
+                self.setWindowTitle(f"{ex.title} (example) - {TITLE}")
+                self.statusBar().showMessage(ex.summary, 8000)
+            if on_done is not None:
+                on_done(ok)
+
+        self.open_path(str(path), done, remember=False)
 
     def _apply_config(self, opened: Opened, remember: bool) -> None:
         self.dataset_panel.set_csv_columns(opened.columns)

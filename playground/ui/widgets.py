@@ -30,6 +30,13 @@ class ErrorLabel(QLabel):
         return bool(error)
 
 
+def on_screen(widget: QWidget) -> bool:
+    """Shown and in front: a tabbed dock behind another tab keeps ``isVisible()`` but is moved
+    out of the window, so its visible region is empty. Views that draw or compute only for
+    the user's eyes ask this, not ``isVisible()``."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
 def heading(text: str) -> QLabel:
     """A bold section heading."""
     label = QLabel(text)

@@ -1,0 +1,54 @@
+"""Python's cyclic garbage collection on the GUI thread only.
+
+Left automatic, a collection runs on whichever thread happens to allocate: a file loading
+in the background, the training worker, a formula being typeset. When the garbage holds a
+Qt object (a closed dialog's wrapper caught in a reference cycle), that thread runs
+``QObject::~QObject``, which Qt allows only on the object's own thread: seen here as a
+deadlock in shiboken's GIL hand-over (a CSV load importing scikit-learn) and as segfaults.
+pyqtgraph documents the same hazard (``pyqtgraph.util.garbage_collector``). So automatic
+collection is switched off and a timer on the GUI thread collects, generation by
+generation, whenever the allocation counts pass the thresholds the interpreter would have
+used. Background threads then never collect, which also keeps their work free of
+collection pauses. Reference counting still frees everything that is not in a cycle at
+once, on any thread, as before.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QObject, QTimer
+
+#: how often the GUI thread looks at the allocation counts
+INTERVAL_MS = 250
+
+
+class GuiThreadCollector(QObject):
+    """Create on the GUI thread (it disables automatic collection); ``stop()`` hands
+    collection back to the interpreter."""
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self.threshold = gc.get_threshold()
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.check)
+        self._timer.start()
+
+    def check(self) -> int:
+        """Collect the generations whose counts passed their thresholds, youngest first,
+        as the interpreter does; the number of unreachable objects found."""
+        t0, t1, t2 = self.threshold
+        c0, c1, c2 = gc.get_count()
+        if t0 <= 0 or c0 <= t0:
+            return 0
+        if c1 + 1 > t1:
+            return gc.collect(2 if c2 + 1 > t2 else 1)
+        return gc.collect(0)
+
+    def stop(self) -> None:
+        self._timer.stop()
+        if self.was_enabled:
+            gc.enable()
