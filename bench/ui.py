@@ -69,8 +69,12 @@ def _window(config_dict: dict):
                                                                         QSettings.IniFormat))
     w.resize(1400, 900)
     w.show()
-    from playground.ui.app import freeze_startup_objects
+    from PySide6.QtWidgets import QApplication
+
+    from playground.ui.app import collect_on_gui_thread, freeze_startup_objects
     freeze_startup_objects()                    # as run_app does once the window is up
+    if not os.environ.get("BENCH_AUTO_GC"):     # BENCH_AUTO_GC=1: the interpreter's own
+        collect_on_gui_thread(QApplication.instance())
     return w
 
 

@@ -14,6 +14,13 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def collect_on_gui_thread(app):
+    """Python's cyclic collections from now on run on the GUI thread only
+    (``playground.ui.gui_gc``); the collector lives as long as ``app``."""
+    from playground.ui.gui_gc import GuiThreadCollector
+    return GuiThreadCollector(app)
+
+
 def run_app(path: str | None = None) -> int:
     """Open the main window (with the config at ``path``, if given) and run the event loop."""
     from PySide6.QtWidgets import QApplication
@@ -32,8 +39,7 @@ def run_app(path: str | None = None) -> int:
     else:
         window.workspaces.offer_recovery()
     freeze_startup_objects()
-    from playground.ui.gui_gc import GuiThreadCollector
-    collector = GuiThreadCollector(app)  # noqa: F841 (parented to the app; kept alive by it)
+    collect_on_gui_thread(app)
     # compile (or load) the kernels off the UI thread; the window is usable meanwhile
     window.prepare_engine()
     return app.exec()
