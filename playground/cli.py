@@ -149,6 +149,11 @@ def app_command(args: list[str]) -> int:
         raise UsageError(f"unrecognized arguments: {' '.join(args)} (see 'playground --help')")
     if args and not Path(args[0]).is_file():
         raise UsageError(f"file not found: {args[0]}")
+    from playground.display_check import problem
+    blocked = problem()
+    if blocked:   # Qt would abort the interpreter with a message naming one library at most
+        print(f"playground: {blocked}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         from playground.ui.app import run_app
     except ImportError as exc:  # a broken or missing Qt install: say so in one line
