@@ -1,4 +1,5 @@
-"""The ``playground`` command: the desktop app, and ``playground train`` headless.
+"""The ``playground`` command: the desktop app, and ``playground train`` headless (``trace``,
+``sweep`` and ``lesson`` live in their own modules).
 
 Bad input never shows a traceback: one line on stderr naming the problem, exit status 2, and
 no output file is written (every write is atomic, and exports happen only after training).
@@ -27,6 +28,7 @@ usage: playground [FILE]
                         [--history PATH.csv]
        playground trace CONFIG [--init WEIGHTS] [--rows I,J,...] [--json]
        playground sweep CONFIG --set KEY=V1,V2,... [--set ...] [--seeds N] [--jobs J] --out DIR
+       playground lesson list | check [NAME...] [--verbose]
 
   playground                 open the desktop app
   playground FILE            open a config (.json) or workspace (.playground) in the app
@@ -34,8 +36,10 @@ usage: playground [FILE]
   playground train RUN.playground  continue a saved workspace's run (to train.epochs or --epochs)
   playground trace CONFIG    show one training step (forward, loss, backward, update) untaken
   playground sweep CONFIG    train every combination of values for N seeds, in processes
+  playground lesson list     name the bundled lessons
+  playground lesson check    train the lessons' experiments and check every claim they make
 
-Run 'playground train --help' (or trace, sweep) for their options."""
+Run 'playground train --help' (or trace, sweep, lesson) for their options."""
 
 
 class UsageError(PlaygroundError):
@@ -123,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args and args[0] == "sweep":
             from playground.sweep_cli import sweep_command
             return sweep_command(args[1:])
+        if args and args[0] == "lesson":
+            from playground.lesson_cli import lesson_command
+            return lesson_command(args[1:])
         if args and args[0] in ("-h", "--help"):
             print(USAGE)
             return 0

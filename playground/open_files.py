@@ -79,6 +79,9 @@ class Opened:
     columns: tuple[str, ...] = ()
     #: a CSV's text columns that ``open_csv`` left out of the features
     left_out: tuple[str, ...] = ()
+    #: a workspace's kept runs (``Workspace.runs``, ``runs_error``)
+    runs: Any = None
+    runs_error: str | None = None
 
 
 def open_config(path: str | Path, progress: Tracker = None) -> Opened:
@@ -103,7 +106,7 @@ def open_workspace(path: str | Path, progress: Tracker = None) -> Opened:
     key = raw_key(trainer.config.data, trainer.config.seed, path.resolve().parent)
     return Opened("workspace", path, config=trainer.config,
                   run=Run(trainer, partial(unsplit, trainer.dataset, trainer.config), key),
-                  ui=workspace.ui)
+                  ui=workspace.ui, runs=workspace.runs, runs_error=workspace.runs_error)
 
 
 def unsplit(ds: Dataset, cfg: RunConfig) -> RawData:

@@ -14,22 +14,24 @@ from playground.data.dataset import Dataset  # noqa: E402
 from playground.engine.trainer import Trainer  # noqa: E402
 
 
+_COLLECTOR = None
+
+
 @pytest.fixture(autouse=True)
 def gui_thread_gc(request):
-    """Qt tests collect garbage on the GUI thread only, as the app does
-    (playground.ui.gui_gc): a collection on a loader or worker thread that meets an earlier
-    test's widget destroys it off its thread, which deadlocked or crashed test runs."""
-    if "qtbot" not in request.fixturenames:
-        yield
-        return
-    request.getfixturevalue("qapp")
-    from playground.ui.gui_gc import GuiThreadCollector
-    collector = GuiThreadCollector()
-    try:
-        yield
-    finally:
-        collector.stop()
-        collector.deleteLater()
+    """From the first Qt test on, garbage is collected on the GUI thread only, as the app
+    does (playground.ui.gui_gc), and for the rest of the session: a collection on a loader,
+    worker or typesetting thread that meets an earlier test's widget destroys it off its
+    thread, which deadlocked and crashed test runs (a thread of one test may still run
+    during the next). Each test's teardown collects what the thresholds call for."""
+    global _COLLECTOR
+    if _COLLECTOR is None and "qtbot" in request.fixturenames:
+        request.getfixturevalue("qapp")
+        from playground.ui.gui_gc import GuiThreadCollector
+        _COLLECTOR = GuiThreadCollector()
+    yield
+    if _COLLECTOR is not None:
+        _COLLECTOR.check()
 
 
 def run_config(layers=(), *, model_type="mlp", source="xor", data=None, seed=0,

@@ -20,6 +20,10 @@ state.json     the run state (``playground.engine.run_state``): optimizer and sc
                NaN/infinity as ``{"$float": "nan"}`` (``json_tree``)
 state.npz      the run state's arrays (optimizer buffers, this epoch's sample order)
 ui.json        optional: whatever JSON the app keeps with the run (view settings, ...)
+runs.json      optional: the app's other runs, kept to compare (``playground.runs.store``): a
+               list of ``{"record": RunRecord.to_dict(), "shown": bool}``; one that does not
+               parse is left out with a one-line reason (``Workspace.runs_error``) and the
+               run itself still opens
 =============  ===============================================================================
 
 The data travels inside, so a workspace opens after its CSV file was moved, changed or
@@ -67,7 +71,8 @@ EXTENSION = ".playground"
 MANIFEST = "manifest.json"
 MEMBERS = (MANIFEST, "config.json", "data.json", "data.npz", "weights.npz", "state.json",
            "state.npz")
-OPTIONAL_MEMBERS = ("ui.json",)
+RUNS = "runs.json"
+OPTIONAL_MEMBERS = ("ui.json", RUNS)
 DATA_NAMES = ("task", "inputs", "features", "classes", "targets")
 _READ_SHARE = 0.9  # of a load's progress, reading the members; the rest builds the run
 
@@ -75,11 +80,14 @@ _READ_SHARE = 0.9  # of a load's progress, reading the members; the rest builds 
 @dataclass(frozen=True)
 class Workspace:
     """An opened workspace: the trainer, ready to train on, and the app's ``ui`` extras (JSON,
-    None when the file has none)."""
+    None when the file has none); ``runs``, the kept runs' JSON (None without them), or
+    ``runs_error``, why they could not be read."""
 
     trainer: Trainer
     ui: Any = None
     app_version: str = __version__
+    runs: Any = None
+    runs_error: str | None = None
 
 
 def is_workspace_path(path: str | os.PathLike) -> bool:
@@ -89,10 +97,12 @@ def is_workspace_path(path: str | os.PathLike) -> bool:
 
 # --- writing -----------------------------------------------------------------------------------
 
-def encode_workspace(trainer: Trainer, ui: Any = None) -> bytes:
+def encode_workspace(trainer: Trainer, ui: Any = None, runs: bytes | None = None) -> bytes:
     """The workspace file's bytes. Reads the trainer, so call it where the trainer lives (the
     worker thread) or while training is paused; writing the bytes can happen anywhere.
-    WorkspaceError if ``ui`` is not finite JSON or the workspace would be too large."""
+    ``runs`` is ``runs.json`` as the caller encoded it (``RunStore.json_bytes``, which
+    formats each run once). WorkspaceError if ``ui`` is not finite JSON or the workspace
+    would be too large."""
     state, state_arrays = json_tree.encode(trainer.run_state())
     data_names, data_arrays = _dataset_parts(trainer.dataset)
     members = {
@@ -109,6 +119,8 @@ def encode_workspace(trainer: Trainer, ui: Any = None) -> bytes:
             members["ui.json"] = archive.json_bytes(ui)
         except (TypeError, ValueError) as exc:
             raise WorkspaceError(f"the app's ui data cannot be stored as JSON ({exc})") from None
+    if runs is not None:
+        members[RUNS] = bytes(runs)
     return archive.zip_bytes(members)
 
 
@@ -236,6 +248,12 @@ def _read(zf: archive.Archive, backend: str, app_version: str, progress: Stage) 
     except ValueError as exc:
         raise WorkspaceError(f"state.json: {exc}") from None
     ui = zf.json("ui.json") if "ui.json" in names else None
+    runs = runs_error = None
+    if RUNS in names:   # the other runs: never a reason to refuse the run itself
+        try:
+            runs = zf.json(RUNS)
+        except WorkspaceError as exc:
+            runs_error = f"{exc}; the saved runs were left out"
     progress.check()
     try:
         trainer = Trainer(config, dataset=dataset, backend=backend)
@@ -247,7 +265,7 @@ def _read(zf: archive.Archive, backend: str, app_version: str, progress: Stage) 
         trainer.restore_run_state(state)
     except WorkspaceError as exc:
         raise WorkspaceError(f"state.json: {exc}") from None
-    return Workspace(trainer, ui, app_version)
+    return Workspace(trainer, ui, app_version, runs, runs_error)
 
 
 def _agree_on_targets(config: RunConfig, dataset: Dataset) -> RunConfig:

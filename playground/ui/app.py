@@ -30,6 +30,7 @@ def run_app(path: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("playground")
     app.setOrganizationName("playground")
+    collect_on_gui_thread(app)   # before any thread starts: a file, the warm-up, formulas
     from PySide6.QtCore import QStandardPaths
     app_data = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
     window = MainWindow(autosave_dir=app_data or None)
@@ -39,7 +40,6 @@ def run_app(path: str | None = None) -> int:
     else:
         window.workspaces.offer_recovery()
     freeze_startup_objects()
-    collect_on_gui_thread(app)
     # compile (or load) the kernels off the UI thread; the window is usable meanwhile
     window.prepare_engine()
     return app.exec()

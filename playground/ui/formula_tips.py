@@ -83,9 +83,10 @@ def latex_of(keys: Sequence[Key], full: bool = True) -> list[str]:
 
 
 def card_html(keys: Sequence[Key], tip: str = "", pal: QPalette | None = None,
-              size: float | None = None) -> tuple[str, bool]:
+              size: float | None = None, width: int | None = WIDTH) -> tuple[str, bool]:
     """(rich text, complete): ``tip`` then one card per key (compact when there are several);
-    ``complete`` is False while a formula is not typeset yet (its place says so)."""
+    ``complete`` is False while a formula is not typeset yet (its place says so). ``width``
+    fixes the text column (a tooltip's); None lets it follow the label it is shown in."""
     pal = pal or QToolTip.palette()
     theme = _theme(pal)
     text = pal.color(QPalette.ToolTipText)
@@ -122,7 +123,8 @@ def card_html(keys: Sequence[Key], tip: str = "", pal: QPalette | None = None,
                          f'<p style="color:{wrong.name()}">It wrote:</p>'
                          f'{_LINE}{img(err.wrote, wrong)}</p><p><b>Correct:</b></p>'
                          + "".join(_LINE + img(s) + "</p>" for s in err.correct))
-    return f'<table width="{WIDTH}"><tr><td>{"".join(parts)}</td></tr></table>', complete
+    table = f'<table width="{width}">' if width else "<table>"
+    return f'{table}<tr><td>{"".join(parts)}</td></tr></table>', complete
 
 
 class FormulaTips(QObject):

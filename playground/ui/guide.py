@@ -29,6 +29,19 @@ SECTIONS: tuple[tuple[str, str], ...] = (
      "value (Edit > Undo takes it back)."),
     ("Code", "The PyTorch code of this very network and training loop, to copy into a "
      "notebook; File > Export writes the trained weights for PyTorch, ONNX, Keras or NumPy."),
+    ("Runs", "Every run of the session, kept to compare: a new run starts at each Reset, "
+     "rebuild, new data or opened file, and the one it replaces is listed here with its "
+     "final and best losses and accuracies, its epochs and the time it trained; the last "
+     "row is the live run. The columns between name and scores are the settings in which "
+     "the runs differ. Tick a run to overlay its curves below (pick the metric: loss, "
+     "accuracy, learning rate, each layer's gradient norm; Smooth averages out the noise, "
+     "the raw curve stays faint behind), double-click a name to rename it. Duplicate... "
+     "(with one change) starts a new run from the selected one with one setting changed "
+     "(train.optimizer.lr = 0.1, say): the cleanest experiment. Sweep... trains every "
+     "combination of some values, for a few seeds, in worker processes (one core is left "
+     "to the window); its runs join the table, one colour per combination. Differences "
+     "only lists the ticked runs' settings that differ. Export writes the table as CSV or the "
+     "plot as a PNG or SVG figure; a saved workspace keeps the runs."),
     ("Regions", "The decision regions: the colour at each point is what the network predicts "
      "there, pale where it is unsure. Dots are the training samples, triangles the test "
      "samples; a dot on the other colour is misclassified. For data with more than two "
@@ -62,6 +75,12 @@ SECTIONS: tuple[tuple[str, str], ...] = (
      "numbers, layer by layer. Hover a line to light its unit or weight in the network; Play "
      "animation lights the layers in order. Step sample takes exactly that step and shows "
      "the sample's loss before and after. Batchnorm needs a batch: tick With its batch."),
+    ("Lessons", "Guided experiments (the Lessons menu opens one): each step explains an idea "
+     "with its formulas, asks you to do something, and loads its runs (Load). Check my run "
+     "measures the step's claims on the run in the window; Run the experiment trains every "
+     "run of the step in the background and shows each claim with the number measured. A "
+     "step is done when its claims hold; then go on to the next. playground lesson check "
+     "checks the same claims headless."),
     ("Notices", "Above the plots, the app says when training stopped or struggles: the loss "
      "blew up, the epochs ran out, the loss oscillates, the asked speed is not met. Each "
      "notice offers its remedy as a button."),

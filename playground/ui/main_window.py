@@ -14,7 +14,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QComboBox,
@@ -165,12 +165,15 @@ class MainWindow(QMainWindow):
                                       self._edit_weight)
         self.gallery = _optional_view("sample_gallery", "SampleGallery")
         self.inspector = _optional_view("inspector", "Inspector", self.controller)
+        self.runs_view = _optional_view("runs_view", "RunsView", self.controller, self.model)
 
         self.center_tabs = QTabWidget()
         self.center_tabs.setAccessibleName("Network and code")
         if self.diagram is not None:
             self.center_tabs.addTab(self.diagram, "Network")
         self.center_tabs.addTab(self.code_view, "Code")
+        if self.runs_view is not None:   # every run kept and compared (the centre's height)
+            self.center_tabs.addTab(self.runs_view, "Runs")
         self.output_tabs = QTabWidget()
         self.output_tabs.setAccessibleName("Curves and outputs")
         self._output_pages = [(self.loss_plot, "Curves"),
@@ -211,6 +214,7 @@ class MainWindow(QMainWindow):
         self.layer_panel = LayerBuilderPanel(self.model)
         self.hyper_panel = HyperparameterPanel(self.model)
         self.docks = {}
+        self._data_height: int | None = None   # the data panel's, while a tall dock is up
         for name, title, widget in (("data", "Data", self.dataset_panel),
                                     ("network", "Layers", self.layer_panel),
                                     ("hyperparameters", "Training", self.hyper_panel)):
@@ -229,14 +233,25 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(self.docks["hyperparameters"], dock)
             self.docks["network"].raise_()
             self.docks["inspector"] = dock
-            self._data_height: int | None = None
             dock.visibilityChanged.connect(self._inspector_visible)
+        self.lessons_panel = _optional_view("lessons_panel", "LessonsPanel", self.controller)
+        if self.lessons_panel is not None:   # beside the inspector; opened from Lessons
+            dock = QDockWidget("Lessons", self)
+            dock.setObjectName("dock-lessons")
+            dock.setWidget(self.lessons_panel)
+            self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+            self.tabifyDockWidget(self.docks.get("inspector", self.docks["hyperparameters"]),
+                                  dock)
+            self.docks["network"].raise_()
+            self.docks["lessons"] = dock
+            dock.visibilityChanged.connect(lambda v, d=dock: self._tall_dock_visible(d, v))
         self.resizeDocks([self.docks["data"], self.docks["network"]], [500, 400], Qt.Vertical)
         #: every view that shows a run (the RunView protocol): handed each run and snapshot
         self.views = [v for v in (self.dataset_panel, self.layer_panel, self.decision_plot,
                                   self.loss_plot, self.lr_plot, self.confusion_view,
                                   self.prediction_plot, self.code_view, self.diagram, self.gallery,
-                                  self.dynamics_view, self.inspector) if v is not None]
+                                  self.dynamics_view, self.inspector, self.runs_view)
+                      if v is not None]
         self.status = QLabel("")
         self.status.setAccessibleName("Training status")
         self.statusBar().addWidget(self.status, 1)
@@ -365,6 +380,13 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
             group.addAction(action)
             self.theme_actions[name] = action
+        if self.lessons_panel is not None:
+            lessons_menu = self.menuBar().addMenu("&Lessons")
+            lessons_menu.setToolTipsVisible(True)
+            for i, lesson in enumerate(self.lessons_panel.catalog, 1):
+                action = lessons_menu.addAction(f"{i}. {lesson.title}")
+                action.setToolTip(lesson.summary)
+                action.triggered.connect(lambda _c=False, n=lesson.id: self.open_lesson(n))
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self._action("&Guide to the views", self.show_guide, "F1",
                                          "What each part of the window shows"))
@@ -397,6 +419,8 @@ class MainWindow(QMainWindow):
             self.diagram.unit_hovered.connect(self._unit_hovered)
         if self.inspector is not None:
             self._wire_inspector()
+        if self.lessons_panel is not None:
+            self.lessons_panel.load_requested.connect(self._lesson_run)
         self.center_tabs.currentChanged.connect(self._center_tab_changed)
         self.speed_combo.currentIndexChanged.connect(
             lambda _index: self.controller.set_speed(self.speed_combo.currentData()))
@@ -454,6 +478,8 @@ class MainWindow(QMainWindow):
         change while training, as in TensorFlow Playground)."""
         playing = self._playing
         self._keep_samples(run)
+        if self.runs_view is not None:   # recorded on the worker before the new run gets there
+            self.runs_view.keep_outgoing()
         self.controller.replace_trainer(run.trainer)
         self._start_run(run.trainer)
         if playing:
@@ -532,15 +558,28 @@ class MainWindow(QMainWindow):
         self.decision_plot.mark_row(self.inspector.row if visible else None)
         if visible:
             self.inspector.revealed()
-        if dock.isFloating() or self.dockWidgetArea(dock) != Qt.LeftDockWidgetArea:
-            return
-        if visible and self._data_height is None:
+        self._tall_dock_visible(dock, visible)
+
+    def _tall_dock_visible(self, dock: QDockWidget, visible: bool) -> None:
+        """A reading panel tabbed on the left (the inspector, the lessons) takes most of the
+        height while it is in front; the data panel gets its height back after. Decided once
+        the tab change has settled (one tab's hide and the other's show come in either
+        order)."""
+        QTimer.singleShot(0, self._fit_tall_docks)
+
+    def _fit_tall_docks(self) -> None:
+        data = self.docks["data"]
+        tall = [self.docks[n] for n in ("inspector", "lessons") if n in self.docks]
+        front = next((d for d in tall if not d.isFloating() and on_screen(d)
+                      and self.dockWidgetArea(d) == Qt.LeftDockWidgetArea), None)
+        if front is not None and self._data_height is None:
             self._data_height = data.height()
-            total = data.height() + dock.height()
-            self.resizeDocks([data, dock], [total // 4, total - total // 4], Qt.Vertical)
-        elif not visible and self._data_height is not None:
-            total = data.height() + dock.height()
-            self.resizeDocks([data, dock], [self._data_height, total - self._data_height],
+            total = data.height() + front.height()
+            self.resizeDocks([data, front], [total // 4, total - total // 4], Qt.Vertical)
+        elif front is None and self._data_height is not None:
+            below = self.docks["network"]
+            total = data.height() + below.height()
+            self.resizeDocks([data, below], [self._data_height, total - self._data_height],
                              Qt.Vertical)
             self._data_height = None
 
@@ -717,6 +756,39 @@ class MainWindow(QMainWindow):
             load, apply = load_config_file, self._apply_config
         self._load(path, lambda progress: load(path, progress),
                    lambda opened: apply(opened, remember), on_done)
+
+    def open_lesson(self, lesson_id: str) -> None:
+        """Bring the Lessons panel forward on lesson ``lesson_id``, at its first step."""
+        dock = self.docks["lessons"]
+        dock.show()
+        dock.raise_()
+        self.lessons_panel.open_lesson(lesson_id)
+
+    def _lesson_run(self, config: RunConfig, label: str, weights: dict) -> None:
+        """A lesson step's run becomes the run (a refused one is said, nothing changes);
+        its hand-set tensors, if any, go in on the worker before it trains."""
+        error = self.model.propose(config)
+        if error:
+            self.notices.failed(in_user_words(error))
+            return
+        self.path = None
+        self.workspaces.path = None
+        self.setWindowTitle(f"{label} (lesson) - {TITLE}")
+        from playground.lessons import prepare
+        run = self.trainer
+
+        def ready(trainer) -> None:
+            """Before it trains: every epoch recorded, as ``playground lesson check`` records
+            it (Check my run reads the same curves); the hand-set tensors in."""
+            if trainer is not run:
+                return
+            prepare(trainer)
+            if weights:
+                state = trainer.state_dict()
+                state.update({k: v.astype(state[k].dtype) for k, v in weights.items()})
+                trainer.load_state_dict(state)
+        self.controller.call(ready, lambda result: None)
+        self.statusBar().showMessage(f"Loaded {label}: press Play (Space) to train it", 8000)
 
     def open_example(self, name: str, on_done=None) -> None:
         """Open a shipped example (package data) as an untitled run: Save asks where, so the

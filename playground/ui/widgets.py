@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSize, QTimer
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from playground.ui.messages import in_user_words
 
@@ -28,6 +29,22 @@ class ErrorLabel(QLabel):
         self.setText(error or "")
         self.setVisible(bool(error))
         return bool(error)
+
+
+def lay_out_form_dialog(dialog: QDialog, intro: QWidget, form: QFormLayout,
+                        error: QWidget, ok_text: str) -> QDialogButtonBox:
+    """The app's small form dialogs, one way: what it does, the form, the inline error,
+    then OK (named for what it starts) and Cancel."""
+    buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+    buttons.button(QDialogButtonBox.Ok).setText(ok_text)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(intro)
+    layout.addLayout(form)
+    layout.addWidget(error)
+    layout.addWidget(buttons)
+    return buttons
 
 
 def on_screen(widget: QWidget) -> bool:

@@ -64,6 +64,9 @@ class WorkspaceFiles(QObject):
                 and all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a < n
                         for a in plane)):
             self.window.decision_plot.set_axes(*plane)
+        runs_view = getattr(self.window, "runs_view", None)
+        if runs_view is not None:
+            runs_view.restore(opened.runs, opened.runs_error)
         self.path = Path(opened.path)
 
     def save(self, path: str | Path, on_done: Callable[[bool], None] | None = None) -> None:
@@ -78,8 +81,9 @@ class WorkspaceFiles(QObject):
             if on_done is not None:
                 on_done(ok)
 
-        ui = self._ui_state()
-        self.window.controller.call(lambda trainer: encode_workspace(trainer, ui), written)
+        ui, runs = self._ui_state(), self._runs()
+        self.window.controller.call(lambda trainer: encode_workspace(trainer, ui, runs()),
+                                    written)
 
     def _write(self, path: Path, result) -> bool:
         if isinstance(result, BaseException):
@@ -95,19 +99,27 @@ class WorkspaceFiles(QObject):
     def _ui_state(self) -> dict:
         return {"plane": self.window.decision_plot.plane_spec}
 
+    def _runs(self) -> Callable[[], bytes | None]:
+        """What makes ``runs.json`` from the kept runs as they are now, on the worker thread
+        (each run formatted once, ``runs.store.encode_runs``); None without kept runs."""
+        runs_view = getattr(self.window, "runs_view", None)
+        if runs_view is None or not len(runs_view.store):
+            return lambda: None
+        return runs_view.store.encoder()
+
     # --- autosave and recovery ---------------------------------------------------------------
 
     def autosave(self, on_done: Callable[[bool], None] | None = None) -> None:
         """Write this session's autosave if the run moved on since the last one."""
         if self.slot is None:
             return
-        slot, ui = self.slot, self._ui_state()
+        slot, ui, runs = self.slot, self._ui_state(), self._runs()
 
         def encode(trainer):
             key = (id(trainer), trainer.steps)
             if key == self._autosaved_steps:
                 return None
-            data = encode_workspace(trainer, ui)
+            data = encode_workspace(trainer, ui, runs())
             return key, data
 
         def written(result) -> None:
