@@ -31,7 +31,11 @@ def gui_thread_gc(request):
         _COLLECTOR = GuiThreadCollector()
     yield
     if _COLLECTOR is not None:
+        import gc
+        enabled = gc.isenabled()
+        gc.disable()    # whatever the test did, background threads must not collect
         _COLLECTOR.check()
+        assert not enabled, "the test switched automatic garbage collection back on"
 
 
 def run_config(layers=(), *, model_type="mlp", source="xor", data=None, seed=0,

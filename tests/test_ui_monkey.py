@@ -273,6 +273,7 @@ def run_sequence(qtbot, monkeypatch, tmp_path, files, actions) -> None:
     # (playground.ui.app); a test process holds far more (pytest, hypothesis, earlier
     # windows), so collect between sequences and not during one
     gc.collect()
+    was_enabled = gc.isenabled()
     gc.disable()
     monkey = Monkey(qtbot, w, files)
     start = rss_mb()
@@ -287,7 +288,8 @@ def run_sequence(qtbot, monkeypatch, tmp_path, files, actions) -> None:
     finally:
         monkey.stop()
         w.close()
-        gc.enable()
+        if was_enabled:
+            gc.enable()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -71,7 +71,8 @@ def set_theme(name: str) -> PlotTheme:
         raise ValueError(f"plot theme must be one of {', '.join(THEMES)}, got {name!r}")
     _theme = THEMES[name]
     for owner, restyle in _living():
-        restyle(owner, _theme)
+        if shiboken6.isValid(owner):    # an earlier restyle may have deleted it
+            restyle(owner, _theme)
     return _theme
 
 
@@ -89,10 +90,14 @@ def follow_theme(owner, restyle: Callable | None = None) -> None:
 
 def _living() -> list[tuple[object, Callable]]:
     """The followers whose owner (and its C++ object) still exists; the rest forgotten."""
-    alive = [(ref, restyle) for ref, restyle in _followers
-             if ref() is not None and shiboken6.isValid(ref())]
-    _followers[:] = alive
-    return [(ref(), restyle) for ref, restyle in alive]
+    living, kept = [], []
+    for ref, restyle in _followers:
+        owner = ref()    # dereferenced once: a second call may find it gone
+        if owner is not None and shiboken6.isValid(owner):
+            living.append((owner, restyle))
+            kept.append((ref, restyle))
+    _followers[:] = kept
+    return living
 
 
 def luminance(color) -> float:
