@@ -437,7 +437,9 @@ class OptimizerConfig:
         merged = {k: _check_option(p, k, given.get(k, d), d) for k, d in defaults.items()}
         if self.name == "sgd" and merged["nesterov"] and (
                 merged["momentum"] <= 0 or merged["dampening"] != 0):
-            raise ConfigError(f"{p}.nesterov needs momentum > 0 and dampening 0 (as torch.optim.SGD)")
+            raise ConfigError(f"{p}.nesterov needs momentum > 0 and dampening 0 (as "
+                              f"torch.optim.SGD); got momentum {merged['momentum']:g}, "
+                              f"dampening {merged['dampening']:g}")
         _set(self, "options", tuple(merged.items()))
 
     @property

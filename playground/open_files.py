@@ -153,6 +153,18 @@ def open_csv(path: str | Path, config: RunConfig, target: str | None = None,
                   columns=header, left_out=left_out)
 
 
+def columns_for_target(path: str | Path, data, target: str) -> tuple[str, ...] | None:
+    """The features to keep when the open CSV's target becomes ``target``: the user's
+    choice of columns (``data.columns``) stays, the new target leaves it and the old one
+    joins it unless it holds text. None (every numeric column) when no choice was made."""
+    if data.columns is None:
+        return None
+    header = csv_source.csv_columns(Path(path))
+    text = set(csv_source.text_columns(Path(path)))
+    keep = set(data.columns) | ({data.target} - text)
+    return tuple(c for c in header if c in keep and c != target)
+
+
 def open_weights(path: str | Path, progress: Tracker = None) -> Opened:
     """A weights file's tensors (read and checked as a file; whether they fit the model is
     the trainer's check, made where the trainer lives)."""

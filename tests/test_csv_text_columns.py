@@ -43,3 +43,22 @@ def test_asked_columns_are_kept_and_checked(people):
     assert opened.left_out == () and opened.run.trainer.dataset.input_names == ("height",)
     with pytest.raises(DataError, match="not a number"):
         open_csv(people, DEFAULT_CONFIG, columns=("name", "age"))
+
+
+def test_a_new_target_keeps_the_chosen_columns(people):
+    from playground.open_files import columns_for_target
+    chosen = open_csv(people, DEFAULT_CONFIG, columns=("height",))    # age left out by hand
+    data = chosen.config.data
+    assert data.target == "score"
+    # the old target joins the features, the new one leaves them, age stays out
+    kept = columns_for_target(people, data, "height")
+    assert kept == ("score",)
+    again = open_csv(people, chosen.config, "height", columns=kept)
+    assert again.config.data.columns == ("score",) and again.config.data.target == "height"
+    # a text target going back to being a column stays out (a network takes numbers)
+    by_city = open_csv(people, DEFAULT_CONFIG, "city", columns=("age", "height"))
+    assert columns_for_target(people, by_city.config.data, "height") == ("age",)
+    # no choice made: every numeric column, as when the file was opened
+    import dataclasses
+    plain = dataclasses.replace(chosen.config.data, columns=None)
+    assert columns_for_target(people, plain, "age") is None

@@ -3,6 +3,8 @@ optimizer and schedule, refusals show inline."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -160,6 +162,8 @@ def test_nesterov_is_offered_only_with_momentum(panel):
     assert panel.error_label.anchor is panel.optimizer_options["dampening"]
     assert panel.error_label.text().startswith("Nesterov needs a Momentum above 0")
     assert "train." not in panel.error_label.text() and "torch" not in panel.error_label.text()
+    assert "set Dampening to 0" in panel.error_label.text()        # the fix that applies
+    assert "raise Momentum first" not in panel.error_label.text()  # momentum is 0.9 already
     nesterov.setChecked(False)
     momentum.setValue(0.0)
     assert not nesterov.isEnabled()
@@ -201,3 +205,37 @@ def test_every_input_has_an_accessible_name(panel):
                and not (isinstance(w, QLineEdit) and isinstance(w.parent(), (
                    QAbstractSpinBox, QComboBox)))]
     assert missing == []
+
+
+NESTEROV = ("train.optimizer.nesterov needs momentum > 0 and dampening 0 "
+            "(as torch.optim.SGD)")
+
+
+@pytest.mark.parametrize("momentum, dampening, fix, wrong", [
+    ("0.9", "0.5", "set Dampening to 0 (it is 0.5)", "Momentum"),
+    ("0", "0", "raise Momentum above 0", "Dampening to 0"),
+    ("0", "0.25", "raise Momentum above 0 and set Dampening to 0", None),
+])
+def test_the_nesterov_refusal_names_the_setting_that_is_off(momentum, dampening, fix, wrong):
+    from playground.ui.messages import in_user_words
+    text = in_user_words(f"{NESTEROV}; got momentum {momentum}, dampening {dampening}")
+    assert text.startswith("Nesterov needs a Momentum above 0 and a Dampening of 0: ")
+    assert fix in text
+    if wrong is not None:
+        assert wrong not in text.split(": ", 1)[1]
+
+
+@pytest.mark.parametrize("options, fix, wrong", [
+    ({"momentum": 0.0}, "raise Momentum", "set Dampening to 0"),
+    ({"momentum": 0.9, "dampening": 0.5}, "set Dampening to 0", "raise Momentum"),
+])
+def test_the_engines_nesterov_refusal_never_gives_the_wrong_fix(options, fix, wrong):
+    """Whether or not the engine's message gives the values, the fix that applies is named
+    and the other is offered only with its condition ("... if it is 0", "... if it is not")."""
+    from playground.config import ConfigError, OptimizerConfig
+    from playground.ui.messages import in_user_words
+    with pytest.raises(ConfigError) as refused:
+        OptimizerConfig("sgd", tuple({"nesterov": True, **options}.items()))
+    text = in_user_words(str(refused.value))
+    assert text.startswith("Nesterov needs") and fix in text and "first" not in text
+    assert wrong not in text or re.search(re.escape(wrong) + r" if it is (0|not)\b", text)

@@ -105,6 +105,42 @@ def test_space_toggles_a_focused_checkbox_instead_of_playing(qtbot, make_window)
     w.toggle_play()
 
 
+def test_arrows_and_space_stay_with_a_focused_slider_tab_bar_or_guide(qtbot, make_window):
+    from PySide6.QtCore import Qt
+    w = make_window(size=(1400, 900))
+    w.activateWindow()
+    steps = w.trainer.steps
+
+    def still():
+        qtbot.wait(150)
+        return w.trainer.steps == steps and not w._playing
+
+    tabs = w.center_tabs
+    tabs.setCurrentIndex([tabs.tabText(i) for i in range(tabs.count())].index("Runs"))
+    slider = w.runs_view.plot.smooth_slider
+    slider.setFocus()
+    qtbot.waitUntil(slider.hasFocus, timeout=2000)
+    value = slider.value()
+    qtbot.keyClick(slider, Qt.Key_Right)
+    assert slider.value() == value + slider.singleStep() and still()
+    bar = w.output_tabs.tabBar()
+    bar.setFocus()
+    qtbot.waitUntil(bar.hasFocus, timeout=2000)
+    index = w.output_tabs.currentIndex()
+    qtbot.keyClick(bar, Qt.Key_Right)
+    assert w.output_tabs.currentIndex() == index + 1 and still()
+    w.show_guide()
+    browser = w.guide.browser
+    w.guide.activateWindow()
+    browser.setFocus()
+    qtbot.waitUntil(browser.hasFocus, timeout=2000)
+    scroll = browser.verticalScrollBar()
+    assert scroll.maximum() > 0
+    qtbot.keyClick(browser, Qt.Key_Space)      # a reader's page down
+    assert scroll.value() > 0 and still()
+    w.guide.close()
+
+
 def test_the_toolbar_holds_still_between_play_and_pause(qtbot, make_window):
     w = make_window(size=(1400, 900))
     from PySide6.QtWidgets import QToolButton
@@ -117,6 +153,7 @@ def test_the_toolbar_holds_still_between_play_and_pause(qtbot, make_window):
 
 
 def test_view_fit_frames_the_data_again_after_a_zoom(qtbot, make_window):
+    from PySide6.QtCore import Qt
     from ui_helpers import action
     w = make_window({"data": {"source": "circle"},
                      "model": {"type": "mlp", "layers": [{"type": "dense", "units": 3}]}})
@@ -128,6 +165,14 @@ def test_view_fit_frames_the_data_again_after_a_zoom(qtbot, make_window):
     action(w, "Fit the regions to the data").trigger()
     after = box.viewRange()
     assert all(abs(a - b) < 1e-6 for pa, pb in zip(after, framed) for a, b in zip(pa, pb))
+    # or a double-click on the plot, as a user tries first
+    box.scaleBy((0.3, 0.3))
+    view = w.decision_plot.widget
+    centre = view.mapFromScene(box.sceneBoundingRect().center())
+    qtbot.mouseDClick(view.viewport(), Qt.LeftButton, pos=centre)
+    qtbot.mouseRelease(view.viewport(), Qt.LeftButton, pos=centre)  # a real one ends so
+    qtbot.waitUntil(lambda: all(abs(a - b) < 1e-6 for pa, pb in zip(box.viewRange(), framed)
+                                for a, b in zip(pa, pb)), timeout=3000)
 
 
 def test_the_stall_meter_sees_a_blocked_event_loop(qtbot):

@@ -171,3 +171,33 @@ def _has_form_label(widget) -> bool:
                     return True
         parent = parent.parentWidget()
     return False
+
+
+def test_the_status_bar_names_what_it_measures(qtbot, make_window):
+    """A perceptron's curve is its error rate, and the status bar says so; a regression's
+    fit is given in the data's units, R² and MAE, as the headless metrics compute them."""
+    w = make_window({"data": {"source": "gauss", "samples": 100},
+                     "model": {"type": "perceptron"}, "train": {"epochs": 5}})
+    snap = snapshot_after(qtbot, w, w.controller.step_epoch, lambda s: s.epoch == 1)
+    qtbot.waitUntil(lambda: "train error rate" in w.status.text(), timeout=5000)
+    assert "train loss" not in w.status.text()
+    assert f"train error rate {snap.last('train_loss'):.4g}" in w.status.text()
+    r = make_window({"data": {"source": "plane", "samples": 120, "test_fraction": 0.25},
+                     "model": {"type": "mlp", "layers": [{"type": "dense", "units": 3}]},
+                     "train": {"epochs": 5}})
+    snap = snapshot_after(qtbot, r, r.controller.step_epoch, lambda s: s.epoch == 1)
+    r2, mae = snap.last("test_r2"), snap.last("test_mae")
+    assert r2 is not None and mae is not None
+    qtbot.waitUntil(lambda: f"test R² {r2:.3f}, MAE {mae:.4g}" in r.status.text(), timeout=5000)
+
+
+def test_file_new_starts_untitled(qtbot, make_window, tmp_path):
+    w = make_window()
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"format": 1, "data": {"source": "xor"},
+                                "model": {"type": "mlp", "layers": []}}))
+    assert opened(qtbot, w, path)
+    assert "mine.json" in w.windowTitle()
+    action(w, "New").trigger()
+    qtbot.waitUntil(lambda: "mine.json" not in w.windowTitle(), timeout=5000)
+    assert w.windowTitle() == "Neural network playground" and w.path is None

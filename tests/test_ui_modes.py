@@ -76,6 +76,16 @@ def test_xor_is_announced_as_not_separable(qtbot, make_window):
     assert "x1*x2" in w.decision_plot.banner.text()
 
 
+def test_the_circle_is_told_the_features_it_needs(qtbot, make_window):
+    w = make_window(perceptron("circle", epochs=3))
+    for epoch in range(1, 4):
+        snapshot_after(qtbot, w, w.controller.step_epoch, lambda s, e=epoch: s.epoch == e)
+    banner = w.decision_plot.banner
+    qtbot.waitUntil(lambda: "Did not converge in 3 epochs" in banner.text(), timeout=5000)
+    assert "x1^2" in banner.text() and "x2^2" in banner.text()
+    assert "x1*x2" not in banner.text()      # XOR's fix, not the circle's
+
+
 def test_perceptron_hides_the_settings_it_does_not_use(qtbot, make_window):
     w = make_window(perceptron("gauss"))
     panel = w.hyper_panel
@@ -155,3 +165,70 @@ def test_code_view_carries_the_runs_target_statistics(qtbot, make_window):
         text = w.code_view.editors[name].toPlainText()
         assert f"TARGET_MEAN = {[float(v) for v in ds.y_mean]!r}" in text
         assert f"TARGET_STD = {[float(v) for v in ds.y_std]!r}" in text
+
+
+def _verdict(source, features=("x1", "x2"), noise=0.2, table=False):
+    """The banner after a perceptron ran out of epochs without converging."""
+    from playground.ui.perceptron_view import status_text
+    text, tone = status_text(5, 5, 3, None, None, None, not table, source=source,
+                             feature_names=features, noise=noise)
+    assert tone == "bad" and text.startswith("Did not converge in 5 epochs")
+    return text
+
+
+def test_the_not_converged_advice_names_the_missing_feature_for_xor():
+    text = _verdict("xor")
+    assert "switch on x1*x2" in text
+    assert "x1^2" not in text and "x2^2" not in text and "MLP" not in text
+
+
+def test_the_not_converged_advice_never_asks_for_a_feature_already_on():
+    text = _verdict("xor", ("x1", "x2", "x1*x2"))
+    assert "switch on" not in text and "With x1*x2 on" in text
+    assert "Noise" in text                          # what is left is the noise
+    assert "Noise" not in _verdict("xor", ("x1*x2",), noise=0.0)   # none to blame: epochs
+    assert "more Epochs" in _verdict("xor", ("x1*x2",), noise=0.0)
+
+
+def test_the_not_converged_advice_for_the_circle_is_its_squares():
+    text = _verdict("circle")
+    assert "switch on x1^2 and x2^2" in text and "x1*x2" not in text
+    half = _verdict("circle", ("x1", "x2", "x1^2"))
+    assert "switch on x2^2" in half and "switch on x1^2" not in half
+
+
+def test_the_not_converged_advice_for_spiral_and_gauss():
+    spiral = _verdict("spiral", ("x1", "x2", "x1*x2"))
+    assert "perceptron cannot" in spiral and "MLP" in spiral and "switch on" not in spiral
+    gauss = _verdict("gauss")
+    assert "switch on" not in gauss and "x1*x2" not in gauss and "Noise" in gauss
+
+
+def test_the_not_converged_advice_for_a_table_is_a_hidden_layer():
+    text = _verdict("iris", features=("sepal length (cm)",), table=True)
+    assert "hidden layer" in text and "untick Perceptron" in text
+    assert "x1" not in text and "x2" not in text and "switch on" not in text
+    assert "x1" not in _verdict("csv", features=("a", "b"))   # two columns: still a table
+
+
+def test_the_separating_features_are_exactly_those_a_line_needs():
+    """Without noise, a line separates xor, circle and moons exactly when the features
+    SEPARATING names are on: a linear programme s_i (w . f_i + b) >= 1 over every choice."""
+    from itertools import combinations
+    from scipy.optimize import linprog
+    from playground.data.features import feature_map
+    from playground.data.generators import GENERATORS
+    from playground.data.names import FEATURES_2D
+    from playground.ui.perceptron_view import SEPARATING
+
+    def separable(f, y):
+        a = np.hstack([f, np.ones((len(f), 1))]) * np.where(y == 1, 1.0, -1.0)[:, None]
+        return linprog(np.zeros(a.shape[1]), A_ub=-a, b_ub=-np.ones(len(a)),
+                       bounds=(None, None), method="highs").status == 0
+
+    for source, (needed, _why) in SEPARATING.items():
+        x, y = GENERATORS[source](120, 0.0, np.random.default_rng(1))
+        for k in range(1, len(FEATURES_2D) + 1):
+            for chosen in combinations(FEATURES_2D, k):
+                assert separable(feature_map(x, ("x1", "x2"), chosen), y) \
+                    == set(needed).issubset(chosen), (source, chosen)

@@ -144,6 +144,7 @@ def test_a_csv_with_text_columns_opens_and_columns_can_be_left_out(qtbot, make_w
     assert errors == []
     assert window.model.config.data.columns == ("age", "height")
     assert window.notice.key == "columns" and "'name', 'city'" in window.notice.text
+    assert "the Columns button in the Data panel" in window.notice.text   # where it really is
     panel = window.dataset_panel
     assert panel.columns_button.isVisibleTo(panel)
     items = {panel.columns_list.item(i).text(): panel.columns_list.item(i)
@@ -160,6 +161,12 @@ def test_a_csv_with_text_columns_opens_and_columns_can_be_left_out(qtbot, make_w
     assert window.model.config.data.columns == ("age",)
     assert panel.error_label.anchor is panel.columns_button
     assert "not a number" in panel.error_label.text()
+    # another target keeps the columns chosen: the old target joins them, the new one leaves
+    # (height stays left out)
+    assert finished(qtbot, lambda done: window.open_csv(str(path), "age", on_done=done))
+    assert window.model.config.data.columns == ("score",)
+    assert finished(qtbot, lambda done: window.open_csv(str(path), "score", on_done=done))
+    assert window.model.config.data.columns == ("age",)
     # a regression: its targets are standardized by default, and that is a choice here
     assert window.trainer.dataset.task == "regression"
     check = panel.standardize_target_check

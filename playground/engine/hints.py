@@ -8,6 +8,9 @@ a test can ask the same questions of a headless run.
   valley's floor). Over the last ``window`` epochs it asks for all three of: a wide swing,
   (max - min) / median >= ``swing``; no progress, the later half's mean at least 90% of the
   earlier half's; and a zig-zag, the direction changing on at least a quarter of the epochs.
+  And the loss must still be high: its median at least ``SCALE`` times the run's first
+  loss. A fit that is already good zig-zags widely in relative terms (Adam on a solved
+  spiral: 1e-4 with a spike to 0.15 now and then), and that is no reason to lower the rate.
 - ``SpeedWatch``: Play was asked for more epochs a second than the machine delivers on this
   network, for long enough that it is not a start-up hiccup.
 """
@@ -21,6 +24,7 @@ import numpy as np
 
 WINDOW = 50
 SWING = 0.5
+SCALE = 0.25
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ def oscillation(losses, window: int = WINDOW, swing: float = SWING,
     w = y[-window:]
     median = float(np.median(w))
     low, high = float(w.min()), float(w.max())
-    if not median > 0 or (high - low) / median < swing:
+    if not median > 0 or (high - low) / median < swing or median < SCALE * y[0]:
         return None
     half = window // 2
     if w[half:].mean() < 0.9 * w[:half].mean():

@@ -3,10 +3,12 @@ predicted one, on the test split (the training split without one), refreshed wit
 
 A cell is tinted by its share of its row, s = count / row total: the table's ground blended
 towards green on the diagonal (right) and red off it (wrong), tint = 0.15 + 0.85 s for a
-non-empty cell, none for an empty one. Not the class colours: orange and blue mean class 0
-and class 1 everywhere else. Each count is black or white, whichever contrasts more with its
-cell (at least 4.58:1, WCAG's 4.5 for text, whatever the tint), and bold on the diagonal, so
-right and wrong differ without colour too.
+non-empty cell, none for an empty one; the green and the red are the theme's ``right`` and
+``wrong`` (dark on the light ground, light on the dark one). Not the class colours: each is
+at least ``plot_style.CONFUSION_MARGIN`` (CIEDE2000 ΔE) from every class colour. Each count
+is black or white, whichever contrasts more with its cell (at least 4.58:1, WCAG's 4.5 for
+text, whatever the tint), and bold on the diagonal, so right and wrong differ without colour
+too.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ class ConfusionView(QWidget):
         self._split = "test"
         self._matrix: np.ndarray | None = None
         self.applies = False
+        ps.follow_theme(self, ConfusionView._restyle)
+
+    def _restyle(self, _t: ps.PlotTheme) -> None:
+        if self._matrix is not None:
+            self.show_matrix(self._matrix)
 
     def set_run(self, run) -> None:
         ds = run.dataset
@@ -72,6 +79,7 @@ class ConfusionView(QWidget):
             t.setHorizontalHeaderLabels(self._names[:k])
         share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
         ground = t.palette().color(QPalette.ColorRole.Base)
+        right, wrong = ps.theme().right, ps.theme().wrong
         for r in range(k):
             for c in range(k):
                 item = t.item(r, c)
@@ -84,14 +92,14 @@ class ConfusionView(QWidget):
                     t.setItem(r, c, item)
                 item.setText(f"{m[r, c]:g}")
                 tint = LEAST_TINT + (MOST_TINT - LEAST_TINT) * share[r, c] if m[r, c] else 0.0
-                cell = cell_color(ground, ps.CONFUSION_RIGHT if r == c else ps.CONFUSION_WRONG,
-                                  tint)
+                cell = cell_color(ground, right if r == c else wrong, tint)
                 item.setBackground(cell)
                 item.setForeground(ps.readable_on(cell))
         t.resizeColumnsToContents()
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        # a theme switch: the cells are tinted from the table's new ground
+        # a new palette: the cells are tinted from the table's new ground (a theme switch
+        # also brings the theme's hues, through ``_restyle``)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) \
                 and self._matrix is not None:
             self.show_matrix(self._matrix)

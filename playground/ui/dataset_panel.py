@@ -28,9 +28,11 @@ _THUMB_SEED = 7
 _THUMB_POINTS = 200
 _NO_SET = "—"
 _SEED_MAX = 2**31 - 1
-#: checked buttons must stand out in every Qt style
+#: checked buttons must stand out in every Qt style; a checked one's pale blue carries its
+#: own dark ink (the dark theme's light text would vanish on it)
 _TOGGLE_STYLE = ("QToolButton { border: 1px solid #c8c8c8; border-radius: 3px; padding: 2px; }"
-                 "QToolButton:checked { border: 2px solid #0877bd; background: #dcebf7; }"
+                 "QToolButton:checked { border: 2px solid #0877bd; background: #dcebf7;"
+                 " color: #0b3a5e; }"
                  "QToolButton:disabled { color: #a0a0a0; border-color: #e0e0e0; }")
 
 

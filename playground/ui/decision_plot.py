@@ -483,12 +483,16 @@ class DecisionRegionPlot(QWidget):
 
     def _show_perceptron_status(self, snap) -> None:
         ds = self.dataset
+        config = getattr(self.run, "config", None)
+        data = config.data if config is not None else None
         mistake = snap.last_mistake
         true_class = (str(ds.class_names[int(ds.y_train[mistake])])
                       if mistake is not None and 0 <= mistake < len(ds.y_train) else None)
         self.set_banner(*perceptron_view.status_text(
             snap.epoch, snap.total_epochs, snap.last("mistakes"), snap.converged_epoch,
-            mistake, true_class, len(ds.input_names) == 2))
+            mistake, true_class, len(ds.input_names) == 2,
+            source=data.source if data else None, feature_names=ds.feature_names,
+            noise=data.noise if data else None))
 
     def show_picture(self, axes, values: np.ndarray, title: str) -> None:
         """Show ``values`` (r, r), laid out as the grid over ``axes`` (us, vs), in place of the

@@ -191,7 +191,7 @@ class DynamicsView(QWidget):
         faint = pg.mkColor(t.foreground)
         faint.setAlpha(110)
         self.reference.setPen(pg.mkPen(faint, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
-        self.reference.label.setColor(faint)
+        self.reference.label.setColor(pg.mkColor(t.foreground))   # the line faint, its text not
         self.clip_marks.setSymbolBrush(pg.mkBrush(t.bad))
         self.clip_marks.setSymbolPen(pg.mkPen(t.bad))
         ground, ink = pg.mkColor(t.background), pg.mkColor(ps.BLUE if t is ps.LIGHT

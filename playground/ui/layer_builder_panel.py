@@ -22,6 +22,7 @@ from playground.config import (
 )
 from playground.engine.activations import ACTIVATIONS
 from playground.engine.initializers import BIAS_INITIALIZERS, INITIALIZERS
+from playground.ui import plot_style
 from playground.ui.config_model import ConfigModel
 from playground.ui.formula_tips import FormulaTips, output_loss
 from playground.ui.widgets import InlineError
@@ -34,7 +35,6 @@ ACTIVATION_LABELS: dict[str, str] = {
 MAX_PANEL_UNITS = 1024
 MAX_DROPOUT = 0.95
 _LAYER_ROLE = Qt.ItemDataRole.UserRole
-_WARNING_STYLE = "color: #b26a00;"
 
 
 def layer_text(layer: Layer) -> str:
@@ -146,7 +146,7 @@ class LayerBuilderPanel(QWidget):
 
         self.error_label = InlineError(self, "Layer error")
         self.warning_label = QLabel()
-        self.warning_label.setStyleSheet(_WARNING_STYLE)
+        plot_style.style_text(self.warning_label, "warning")
         self.warning_label.setWordWrap(True)
         self.warning_label.setAccessibleName("Layer warnings")
 

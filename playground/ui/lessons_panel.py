@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QScr
 
 from playground import lessons
 from playground.config import RunConfig
-from playground.ui import formula_render, formula_tips
+from playground.ui import formula_render, formula_tips, plot_style
 
 _OK, _NO = "\u2714", "\u2718"
 
@@ -53,6 +53,7 @@ class LessonsPanel(QWidget):
         self.trained: dict[str, Any] = {}       # the experiment's trainers, by run name
         self.done_steps: set[tuple[str, int]] = set()
         self.results: list = []
+        self._results_of: str | None = None     # whose results are shown ("Your run")
         self._token = 0
         self._relay = _Relay()
         self._relay.done.connect(self._experiment_done, Qt.QueuedConnection)
@@ -121,8 +122,16 @@ class LessonsPanel(QWidget):
         layout.addWidget(self.chooser)
         layout.addLayout(nav)
         layout.addWidget(scroll, 1)
+        plot_style.follow_theme(self, LessonsPanel._restyle)
         if self.catalog:
             self.open_lesson(self.catalog[0].id)
+
+    def _restyle(self, _theme: plot_style.PlotTheme) -> None:
+        # a theme switch: the step's muted note and the check's marks in the new colours
+        if self.lesson is not None:
+            self._draw_step()
+        if self._results_of is not None:
+            self._write_results()
 
     # --- RunView (nothing to follow: the panel reads the run only when asked) -----------------
 
@@ -159,6 +168,7 @@ class LessonsPanel(QWidget):
         self.experiment_button.setEnabled(True)
         self.experiment_button.setText("Run the experiment")
         self.result.setText("")
+        self._results_of = None
         self._draw_step()
         self._draw_runs()
         self._update_nav()
@@ -286,16 +296,25 @@ class LessonsPanel(QWidget):
 
     def _show_results(self, results, who: str) -> None:
         self.results = list(results)
+        self._results_of = who
+        if self.results and all(r.holds for r in self.results):
+            self.done_steps.add((self.lesson.id, self.index))
+        self._write_results()
+        self._update_nav()
+
+    def _write_results(self) -> None:
+        """Each claim with a mark in the theme's ``good`` or ``error`` colour (they read on
+        the window's ground in either theme)."""
+        who, t = self._results_of, plot_style.theme()
         ok = bool(self.results) and all(r.holds for r in self.results)
         lines = []
         for r in self.results:
             mark = _OK if r.holds else _NO
-            colour = "#2e7d32" if r.holds else "#c62828"
+            colour = t.good if r.holds else t.error
             extra = f" ({html.escape(r.problem)})" if r.problem else ""
             lines.append(f'<p><span style="color:{colour}">{mark}</span> '
                          f'{html.escape(r.sentence)}{extra}</p>')
         if ok:
-            self.done_steps.add((self.lesson.id, self.index))
             last = self.index == len(self.lesson.steps) - 1
             head = (f"<p><b>{who}: every claim holds.</b> "
                     + ("That was the last step of this lesson." if last
@@ -303,7 +322,7 @@ class LessonsPanel(QWidget):
         else:
             head = f"<p><b>{who}: not every claim holds yet.</b></p>"
         self.result.setText(head + "".join(lines))
-        self._update_nav()
 
     def _say(self, text: str) -> None:
+        self._results_of = None
         self.result.setText(f"<p>{html.escape(text)}</p>")

@@ -11,7 +11,8 @@ The loss axis starts at 0 and steps to a 1-2-5 ceiling (log scale: whole decades
 wiggle looks small; a new run starts from an empty frame (epochs 0 to 10, or the run's fewer
 epochs; loss 0 to 1). Both plots share their x range and their left axes' width, so their
 epoch ticks fall at the same places. An epoch whose loss became infinite or NaN (a divergence)
-is marked by a red vertical line, so a run that blew up at once does not leave a blank plot.
+is marked by a red vertical line (the theme's ``error`` colour), so a run that blew up at once
+does not leave a blank plot.
 """
 
 from __future__ import annotations
@@ -79,11 +80,9 @@ class LossPlot(QWidget):
         self.acc_widget.setMinimumHeight(90)
         self.loss_widget.setMinimumHeight(120)
         self.acc_widget.setToolTip("Accuracy: train solid, test dashed")
-        self.blowup_line = pg.InfiniteLine(angle=90, movable=False,
-                                           pen=pg.mkPen("#d62728", width=1.5,
-                                                        style=pg.QtCore.Qt.PenStyle.DashLine),
-                                           label="diverged", labelOpts={
-                                               "position": 0.9, "color": "#d62728"})
+        # in the theme's error colour (``_restyle``): text that reads on the plot's ground
+        self.blowup_line = pg.InfiniteLine(angle=90, movable=False, label="diverged",
+                                           labelOpts={"position": 0.9})
         self.blowup_line.setZValue(5)
         self.plot.addItem(self.blowup_line, ignoreBounds=True)
         self.blowup_line.hide()
@@ -122,6 +121,9 @@ class LossPlot(QWidget):
         self.marker.setSymbolBrush(pg.mkBrush(ground))
         self.partial_marker.setSymbolPen(pg.mkPen(t.train, width=1.5))
         self.partial_marker.setSymbolBrush(pg.mkBrush(t.background))
+        self.blowup_line.setPen(pg.mkPen(t.error, width=1.5,
+                                         style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.blowup_line.label.setColor(t.error)
 
     # --- model -> view ----------------------------------------------------------------------
 

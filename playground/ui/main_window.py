@@ -17,10 +17,10 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QComboBox,
-    QDockWidget, QFileDialog, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
-    QPlainTextEdit, QProgressBar, QScrollArea, QSplitter, QTabWidget, QToolBar, QVBoxLayout,
-    QWidget,
+    QAbstractButton, QAbstractItemView, QAbstractSlider, QAbstractSpinBox, QApplication,
+    QComboBox, QDockWidget, QFileDialog, QFrame, QLabel, QLineEdit, QMainWindow, QMessageBox,
+    QPlainTextEdit, QProgressBar, QScrollArea, QSplitter, QTabBar, QTabWidget, QTextEdit,
+    QToolBar, QVBoxLayout, QWidget,
 )
 
 from playground import __version__
@@ -35,6 +35,7 @@ from playground.io.atomic import atomic_write_bytes
 from playground.io.workspace import EXTENSION, is_workspace_path
 from playground.open_files import Opened, Run, build_run
 from playground.open_files import open_config as load_config_file
+from playground.open_files import columns_for_target
 from playground.open_files import open_csv as load_csv_file
 from playground.open_files import open_workspace as load_workspace_file
 from playground.progress import Cancelled
@@ -62,7 +63,7 @@ MAX_RECENT = 8
 #: The training keys, and the focused controls that keep them for themselves.
 TRAINING_KEYS = (Qt.Key_Space, Qt.Key_Right)
 KEY_TAKERS = (QAbstractButton, QAbstractSpinBox, QLineEdit, QComboBox, QAbstractItemView,
-              QPlainTextEdit)
+              QPlainTextEdit, QTextEdit, QAbstractSlider, QTabBar)
 #: Docked panels never ask for more width than this (they scroll instead).
 PANEL_MIN_WIDTH = 300
 #: a window at least this wide has the inspector docked on the right, else tabbed left
@@ -111,6 +112,16 @@ def _optional_view(module: str, name: str, *args):
     except (ImportError, AttributeError):
         return None
     return cls(*args)
+
+
+def yield_training_key(event) -> bool:
+    """Give a training key (Space, Right) back to the focused control that uses it: a
+    shortcut override accepted here reaches that control as a key press instead."""
+    if event.type() == QEvent.ShortcutOverride and event.key() in TRAINING_KEYS \
+            and isinstance(QApplication.focusWidget(), KEY_TAKERS):
+        event.accept()
+        return True
+    return False
 
 
 class MainWindow(QMainWindow):
@@ -399,11 +410,14 @@ class MainWindow(QMainWindow):
         has the focus and uses them: Space toggles a focused checkbox, Right moves the cursor
         in a focused field, instead of playing or stepping. (A shortcut override the focused
         control ignores comes up its parents to here; accepting it gives the key back.)"""
-        if event.type() == QEvent.ShortcutOverride and event.key() in TRAINING_KEYS:
-            if isinstance(QApplication.focusWidget(), KEY_TAKERS):
-                event.accept()
-                return True
+        if yield_training_key(event):
+            return True
         return super().event(event)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        """The same for the app's other windows (the guide), whose key events stop at
+        their own window and never come up to this one."""
+        return yield_training_key(event) or super().eventFilter(watched, event)
 
     def _connect(self) -> None:
         self.engine_ready.connect(lambda: self.set_engine_ready(True), Qt.QueuedConnection)
@@ -960,9 +974,10 @@ class MainWindow(QMainWindow):
     def open_csv(self, path: str | Path, target: str | None = None, on_done=None) -> None:
         """Use the CSV file ``path`` as the data (``target`` column, by default the last),
         read and checked whole in the background; the current settings change only once the
-        new run is built. A refused file is reported (beside the target for a re-picked
-        target) and changes nothing."""
+        new run is built. A re-picked target keeps the columns the user chose. A refused
+        file is reported (beside the target for a re-picked target) and changes nothing."""
         config = self.model.config
+        repick = target is not None and config.data.source == "csv"
 
         def apply(opened: Opened) -> bool:
             # the data part of the opened run, on top of any edit made while it loaded
@@ -983,7 +998,8 @@ class MainWindow(QMainWindow):
                 self.notice.show_notice(
                     f"Left out the text column{'s' if plural else ''} {names}: a network "
                     f"takes numbers. The inputs are the other {len(opened.config.data.columns)} "
-                    "columns; Data > Columns changes them.", "info", key="columns")
+                    "columns; the Columns button in the Data panel changes them.", "info",
+                    key="columns")
             self.settings.setValue("last_folder", str(Path(path).resolve().parent))
             return True
 
@@ -994,7 +1010,8 @@ class MainWindow(QMainWindow):
                 on_done(ok)
 
         def load(progress):
-            return load_csv_file(path, config, target, progress)
+            columns = columns_for_target(path, config.data, target) if repick else None
+            return load_csv_file(path, config, target, progress, columns)
 
         if target is None:
             self._load(path, load, apply, done)
@@ -1049,6 +1066,7 @@ class MainWindow(QMainWindow):
         from playground.ui.guide import GuideDialog
         if getattr(self, "guide", None) is None:
             self.guide = GuideDialog(self)
+            self.guide.installEventFilter(self)   # Space scrolls the guide, as a reader expects
         self.guide.show()
         self.guide.raise_()
 

@@ -32,10 +32,30 @@ _TRAIN = {"batch_size": "Batch size", "epochs": "Epochs", "loss": "Loss",
 _PATH = re.compile(r"\b(seed|data|model|train)((?:\.[a-z_0-9]+|\[\d+\])*)")
 _TORCH = re.compile(r"\s*\((?:as )?torch\.[^)]*\)")
 
-#: messages better said whole than mapped word by word
+_NESTEROV = re.compile(r"^train\.optimizer\.nesterov needs momentum > 0 and dampening 0"
+                       r"(?:.*\bgot momentum (?P<momentum>[-+.\deE]+), "
+                       r"dampening (?P<dampening>[-+.\deE]+))?")
+
+
+def _nesterov(match: re.Match) -> str:
+    """Name the setting that is off: Momentum at 0, Dampening not 0, or both. A message
+    without the values (``OptimizerConfig`` does not give them) names both fixes, each with
+    its condition, so neither is ever the wrong one."""
+    head = "Nesterov needs a Momentum above 0 and a Dampening of 0"
+    if match.group("momentum") is None:
+        return f"{head}: raise Momentum if it is 0, and set Dampening to 0 if it is not."
+    fixes = []
+    if float(match.group("momentum")) <= 0:
+        fixes.append("raise Momentum above 0")
+    if float(match.group("dampening")) != 0:
+        fixes.append(f"set Dampening to 0 (it is {match.group('dampening')})")
+    fixes = fixes or ["raise Momentum if it is 0, and set Dampening to 0 if it is not"]
+    return f"{head}: {' and '.join(fixes)}."
+
+
+#: messages better said whole than mapped word by word: a sentence, or a function of the match
 _SENTENCES = (
-    (re.compile(r"^train\.optimizer\.nesterov needs momentum > 0 and dampening 0.*$"),
-     "Nesterov needs a Momentum above 0 and a Dampening of 0: raise Momentum first."),
+    (_NESTEROV, _nesterov),
     (re.compile(r"^data\.features must be a non-empty list.*$"),
      "Keep at least one feature on: the network needs an input."),
 )
@@ -69,8 +89,9 @@ def in_user_words(message: str) -> str:
     """``message`` with config paths named as the controls are and torch references gone."""
     text = str(message).strip()
     for pattern, sentence in _SENTENCES:
-        if pattern.match(text):
-            return sentence
+        match = pattern.match(text)
+        if match:
+            return sentence if isinstance(sentence, str) else sentence(match)
     text = _TORCH.sub("", text)
 
     def name(match: re.Match) -> str:

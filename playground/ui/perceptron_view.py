@@ -14,9 +14,12 @@ cross the view is not drawn; ``in_view`` says which are, so the legend can say s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyqtgraph as pg
 
+from playground.data.names import GENERATORS_2D
 from playground.ui import plot_style as ps
 
 RESOLUTION = 96
@@ -128,20 +131,75 @@ def _zero_level(xs: np.ndarray, ys: np.ndarray, z: np.ndarray) -> tuple[np.ndarr
     return np.array(px), np.array(py)
 
 
+#: the features a straight line needs to separate a 2-D set's classes, and why: without
+#: noise, a line separates them exactly when these are on (checked by linear programming
+#: over every choice of the feature toggles, in tests/test_ui_modes.py)
+SEPARATING: dict[str, tuple[tuple[str, ...], str]] = {
+    "xor": (("x1*x2",), "XOR's class is the sign of x1*x2"),
+    "circle": (("x1^2", "x2^2"), "the disc and the ring differ in x1^2 + x2^2"),
+    "moons": (("x2", "sin(x1)"), "a line in x2 and sin(x1) runs between the moons"),
+}
+#: 2-D sets a straight line in x1, x2 already separates (when noise leaves them apart)
+LINEAR: tuple[str, ...] = ("gauss",)
+#: 2-D sets no choice of the feature toggles makes separable by a line
+NEVER_SEPARABLE: tuple[str, ...] = ("spiral",)
+_MLP = "a hidden layer can bend the boundary: untick Perceptron to train an MLP"
+_TABLE = f"Perhaps no straight line separates these classes in these columns; {_MLP}."
+_NOISE = "unless Noise puts some points on the wrong side: lower Noise, or give it more Epochs"
+
+
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def not_separable_hint(source: str | None, feature_names: Sequence[str] = (),
+                       noise: float | None = None, features: bool = True) -> str:
+    """Why a perceptron did not converge on ``source`` (``data.source``) with
+    ``feature_names`` on, and what would help: the features still missing (never one already
+    on), lower noise or more epochs, or, for the spiral and the tables, a hidden layer.
+    ``features``: the data has the 2-D feature toggles; ``noise``: ``data.noise``."""
+    if source is None:   # the caller did not say: advice that holds for every data set
+        if not features:
+            return _TABLE
+        return ("No straight line separates these classes in the chosen features; a feature "
+                f"such as x1*x2 (XOR) or x1^2 and x2^2 (circle) can make one, or {_MLP}.")
+    if source not in GENERATORS_2D:
+        return _TABLE
+    if source in NEVER_SEPARABLE:
+        return (f"No choice of features lets a straight line separate the {source}'s arms: "
+                f"a perceptron cannot learn it, but {_MLP}.")
+    if source in LINEAR:
+        return f"A straight line in x1 and x2 separates the {source} classes {_NOISE}."
+    if source not in SEPARATING:
+        return f"No straight line separates these classes in the chosen features; {_MLP}."
+    needed, why = SEPARATING[source]
+    missing = [f for f in needed if f not in set(feature_names)]
+    if not missing:
+        if noise == 0:
+            return f"With {_and(needed)} on a straight line separates them: give it more Epochs."
+        return f"With {_and(needed)} on a straight line separates them {_NOISE}."
+    text = (f"No straight line separates these classes in the chosen features: {why}, so "
+            f"switch on {_and(missing)}.")
+    if noise:
+        text += " With Noise above 0 some points may still fall on the wrong side."
+    return text
+
+
 def status_text(epoch: int, epochs: int, mistakes: float | None, converged_epoch: int | None,
                 last_mistake: int | None, true_class: str | None,
-                features: bool = True) -> tuple[str, str]:
+                features: bool = True, source: str | None = None,
+                feature_names: Sequence[str] = (), noise: float | None = None) -> tuple[str, str]:
     """(sentence, tone) for the banner above the plot; tone is "good", "bad" or "info".
-    ``features``: the data has the 2-D feature toggles (a table has not)."""
+    ``features``: the data has the 2-D feature toggles (a table has not); ``source``
+    (``data.source``), ``feature_names`` (the features on) and ``noise`` (``data.noise``)
+    make the advice after a run that did not converge fit the data (``not_separable_hint``)."""
     if converged_epoch is not None:
         return (f"Converged at epoch {converged_epoch}: a whole epoch without a mistake, so "
                 "the weights no longer change.", "good")
     if epochs > 0 and epoch >= epochs:
         left = "" if mistakes is None else f" ({mistakes:g} mistakes in the last epoch)"
-        hint = (" (XOR needs the x1*x2 feature)" if features else
-                " (a hidden layer, in an MLP, can bend the boundary)")
-        return (f"Did not converge in {epochs} epochs{left}. No straight line separates these "
-                f"classes in the chosen features{hint}.", "bad")
+        hint = not_separable_hint(source, feature_names, noise, features)
+        return f"Did not converge in {epochs} epochs{left}. {hint}", "bad"
     if epoch == 0 and last_mistake is None:
         return ("Perceptron: Step sample shows one update of Rosenblatt's rule, "
                 "w += lr * (y - y_hat) * x.", "info")

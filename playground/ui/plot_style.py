@@ -4,7 +4,10 @@ Class 0 / negative is orange, class 1 / positive is blue; probabilities between 
 diverging map through a light grey, so 0.5 reads as "undecided". The class colours and the
 regions they paint are the same in both themes; the plots' ground, axes, text and curves
 follow the window's theme (``set_theme``, called by ``theme.apply``): a white pane inside
-dark chrome glares. Every plot made here restyles itself when the theme changes.
+dark chrome glares. So do the coloured words on the window's ground (a status sentence, an
+error, a warning: ``style_banner``, ``style_text``) and the confusion matrix's tints: a red
+that reads on white is lost on a dark grey. Every plot and label made here restyles itself
+when the theme changes.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ class PlotTheme:
     """The colours of the plots in one window theme. ``background`` is the plots' ground
     (the window's Base colour); ``foreground`` their axes, tick labels, titles and legend;
     ``train``, ``test`` and ``lr`` the curves; ``good`` and ``bad`` the tones of a status
-    sentence on the window's ground."""
+    sentence on the window's ground, ``error`` and ``warning`` the text of an error and of a
+    warning there (and ``error`` a plot's divergence mark): each 4.5:1 on the Window colour
+    and the Base one. ``right`` and ``wrong`` tint the confusion matrix's cells."""
 
     name: str
     background: str
@@ -46,12 +51,22 @@ class PlotTheme:
     lr: str
     good: str
     bad: str
+    error: str
+    warning: str
+    right: str
+    wrong: str
 
 
+# the confusion hues are no class colour (orange and blue mean class 0 and 1, PALETTE the
+# rest): each is at least CONFUSION_MARGIN from every one of PALETTE (CIEDE2000 ΔE, 21.1 the
+# nearest), farther than PALETTE's two closest colours are from each other (16.2); dark and
+# saturated on the light ground, light on the dark one, so a full cell stands off the ground
 LIGHT = PlotTheme("light", background="#ffffff", foreground="#333333", train="#1f1f1f",
-                  test="#d62728", lr="#6a3d9a", good="#1a7a37", bad="#b34700")
+                  test="#d62728", lr="#6a3d9a", good="#1a7a37", bad="#b34700",
+                  error="#b3261e", warning="#8a5a00", right="#1b5e20", wrong="#5c0011")
 DARK = PlotTheme("dark", background="#1f2023", foreground="#d4d4d4", train="#f0f0f0",
-                 test="#ff6b6b", lr="#b79cff", good="#5fd38a", bad="#ff9e5e")
+                 test="#ff6b6b", lr="#b79cff", good="#5fd38a", bad="#ff9e5e",
+                 error="#ff8a80", warning="#e8b04a", right="#7ef5a6", wrong="#ff8a80")
 THEMES = {t.name: t for t in (LIGHT, DARK)}
 
 _theme = LIGHT
@@ -111,6 +126,52 @@ def contrast_ratio(a, b) -> float:
     """WCAG 2 contrast ratio (1 to 21) of two colours: text wants 4.5, lines and marks 3."""
     hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
+
+
+def lab(color) -> np.ndarray:
+    """CIE L*a*b* (D65 white) of a colour: L* 0 (black) to 100 (white), a* green to red,
+    b* blue to yellow."""
+    c = np.asarray(pg.mkColor(color).getRgb()[:3], np.float64) / 255
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ c / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def color_distance(a, b) -> float:
+    """How different two colours look: CIEDE2000 ΔE of their ``lab`` values (about 1 is the
+    least difference seen; PALETTE's two closest colours are 16 apart)."""
+    return delta_e_2000(lab(a), lab(b))
+
+
+def delta_e_2000(lab1, lab2) -> float:
+    """CIEDE2000 colour difference of two L*a*b* triples (Sharma, Wu and Dalal 2005):
+    ΔE = sqrt((ΔL'/S_L)² + (ΔC'/S_C)² + (ΔH'/S_H)² + R_T (ΔC'/S_C)(ΔH'/S_H))."""
+    (l1, a1, b1), (l2, a2, b2) = lab1, lab2
+    c7 = ((math.hypot(a1, b1) + math.hypot(a2, b2)) / 2) ** 7
+    g = 0.5 * (1 - math.sqrt(c7 / (c7 + 25 ** 7)))
+    a1, a2 = (1 + g) * a1, (1 + g) * a2          # a* stretched: greys stay neutral
+    c1, c2 = math.hypot(a1, b1), math.hypot(a2, b2)
+    h1, h2 = math.degrees(math.atan2(b1, a1)) % 360, math.degrees(math.atan2(b2, a2)) % 360
+    if c1 * c2 == 0:                             # a grey has no hue
+        dh, h_mean = 0.0, h1 + h2
+    else:
+        dh = (h2 - h1 + 180) % 360 - 180         # the short way round
+        h_mean = (h1 + h2) / 2 if abs(h1 - h2) <= 180 else (h1 + h2 + 360) / 2 % 360
+    d_hue = 2 * math.sqrt(c1 * c2) * math.sin(math.radians(dh / 2))
+    l_mean, c_mean = (l1 + l2) / 2, (c1 + c2) / 2
+    t = (1 - 0.17 * math.cos(math.radians(h_mean - 30))
+         + 0.24 * math.cos(math.radians(2 * h_mean))
+         + 0.32 * math.cos(math.radians(3 * h_mean + 6))
+         - 0.20 * math.cos(math.radians(4 * h_mean - 63)))
+    s_l = 1 + 0.015 * (l_mean - 50) ** 2 / math.sqrt(20 + (l_mean - 50) ** 2)
+    s_c, s_h = 1 + 0.045 * c_mean, 1 + 0.015 * c_mean * t
+    c7 = c_mean ** 7
+    r_t = (-2 * math.sqrt(c7 / (c7 + 25 ** 7))
+           * math.sin(math.radians(60 * math.exp(-(((h_mean - 275) / 25) ** 2)))))
+    dl, dc, dhh = (l2 - l1) / s_l, (c2 - c1) / s_c, d_hue / s_h
+    return math.sqrt(dl ** 2 + dc ** 2 + dhh ** 2 + r_t * dc * dhh)
 
 
 def readable_on(background) -> QColor:
@@ -433,9 +494,31 @@ def style_banner(label, tone: str = "info") -> None:
         follow_theme(label, _restyle_banner)
 
 
+#: the theme colours a line of text on the window's ground may take (``style_text``)
+TEXT_ROLES = ("error", "warning", "good", "bad")
+
+
+def _restyle_text(label, t: PlotTheme) -> None:
+    label.setStyleSheet(f"color: {getattr(t, label.property('text_role'))};")
+
+
+def style_text(label, role: str) -> None:
+    """Colour a label's text on the window's ground in the theme's ``role`` colour (one of
+    ``TEXT_ROLES``: an error, a warning), now and after a theme change."""
+    if role not in TEXT_ROLES:
+        raise ValueError(f"text role must be one of {', '.join(TEXT_ROLES)}, got {role!r}")
+    following = label.property("text_role") is not None
+    label.setProperty("text_role", role)
+    if following:
+        _restyle_text(label, _theme)
+    else:
+        follow_theme(label, _restyle_text)
+
+
 # --- the confusion matrix (not class colours: orange and blue mean class 0 and 1) ----------
 
-#: a cell's tint grows with its share of its row (the true class): green on the diagonal
-#: (right), red off it (wrong); the text is black or white, whichever reads (``readable_on``)
-CONFUSION_RIGHT = "#1a9850"
-CONFUSION_WRONG = "#d73027"
+#: a cell's tint grows with its share of its row (the true class): the theme's ``right`` on
+#: the diagonal, ``wrong`` off it; the text is black or white, whichever reads
+#: (``readable_on``). Each hue is at least this CIEDE2000 ΔE from every colour of PALETTE:
+#: farther than PALETTE's two closest colours are from each other (16.2)
+CONFUSION_MARGIN = 20.0

@@ -25,7 +25,7 @@ _DARK = {
     QPalette.ToolTipText: "#e6e6e6", QPalette.Text: "#e6e6e6", QPalette.Button: "#3a3d41",
     QPalette.ButtonText: "#e6e6e6", QPalette.BrightText: "#ff6b6b", QPalette.Link: "#5aa9e6",
     QPalette.Highlight: "#2f6fb0", QPalette.HighlightedText: "#ffffff",
-    QPalette.PlaceholderText: "#8a8d91",
+    QPalette.PlaceholderText: "#999ca0",
 }
 _DISABLED = {QPalette.WindowText: "#7a7d82", QPalette.Text: "#7a7d82",
              QPalette.ButtonText: "#7a7d82"}

@@ -276,9 +276,9 @@ class TraceCanvas(QWidget):
         painter.setRenderHint(QPainter.SmoothPixmapTransform)
         pal = self.palette()
         text, base = pal.color(QPalette.Text), pal.color(QPalette.Base)
-        muted = QColor(round((text.red() + base.red()) / 2), round((text.green() + base.green())
-                                                                    / 2),
-                       round((text.blue() + base.blue()) / 2))
+        # 60 % text, 40 % ground: still quieter than the values, and 4.5:1 in both themes
+        muted = QColor(*(round(0.6 * a + 0.4 * b) for a, b in (
+            (text.red(), base.red()), (text.green(), base.green()), (text.blue(), base.blue()))))
         fonts = self._fonts()
         ascent = QFontMetrics(fonts["value"]).ascent()
         clip = event.rect()

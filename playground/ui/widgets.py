@@ -6,21 +6,22 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QSize, QTimer
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QSizePolicy,
                                QVBoxLayout, QWidget)
 
+from playground.ui import plot_style
 from playground.ui.messages import in_user_words
 
-ERROR_COLOR = "#c62828"
 #: the refusal balloon: dark red on pale red reads in both themes (contrast 6.6:1)
 _BALLOON_STYLE = ("QLabel { color: #8e1b1b; background: #fdecea; border: 1px solid #e0a3a3;"
                   " border-radius: 4px; padding: 4px 6px; }")
 
 
 class ErrorLabel(QLabel):
-    """A red, word-wrapped label, hidden while there is nothing to say."""
+    """A red, word-wrapped label, hidden while there is nothing to say; its red is the
+    theme's ``error`` colour, which reads on the window's ground in either theme."""
 
     def __init__(self, accessible_name: str) -> None:
         super().__init__()
         self.setWordWrap(True)
-        self.setStyleSheet(f"color: {ERROR_COLOR};")
+        plot_style.style_text(self, "error")
         self.setAccessibleName(accessible_name)
         self.hide()
 
