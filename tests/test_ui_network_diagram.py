@@ -164,6 +164,47 @@ def test_snapshots_restyle_the_items_and_make_none(rig):
             assert bias.brush.color() == scene.shade_color(int(dl.shade_index(b)))
 
 
+def test_one_layer_strokes_every_edge_in_its_own_pen(rig):
+    from playground.ui.diagram_items import EdgeLayer
+    d = rig.diagram
+    rig.snap(40)
+    layers = [i for i in d.scene().items() if isinstance(i, EdgeLayer)]
+    edges = d.items_of("edge")
+    assert sorted(id(e) for layer in layers for e in layer.edges) == sorted(map(id, edges))
+    for layer in layers:
+        groups = layer.groups()
+        assert sorted(id(pen) for pen, _ in groups) == sorted({id(e.pen) for e in layer.edges})
+        for pen, path in groups:     # each edge's curve exactly once, under its own pen
+            mine = [e for e in layer.edges if e.pen is pen]
+            assert path.elementCount() == sum(e.path.elementCount() for e in mine)
+        widths = [pen.widthF() for pen, _ in groups]
+        assert widths == sorted(widths)      # the strongest weights drawn last, on top
+
+
+def test_an_edge_on_screen_takes_its_weights_colour(qtbot):
+    rig = Rig(qtbot, run_config((), source="circle", data={"samples": 60, "features": ["x1"]}))
+    d = rig.diagram
+    [edge] = d.items_of("edge")
+    seen = []
+    for value in (3.0, -3.0):
+        rig.trainer.set_value(edge.key, edge.index, value)
+        rig.snap()
+        qtbot.wait(20)
+        pixel = d.viewport().grab().toImage().pixelColor(free_point(d, edge))
+        want = d.diagram_scene.shade_color(int(dl.shade_index(value)))
+        assert max(abs(pixel.red() - want.red()), abs(pixel.green() - want.green()),
+                   abs(pixel.blue() - want.blue())) <= 8, (value, pixel.name(), want.name())
+        seen.append(pixel.name())
+    assert seen[0] != seen[1]
+
+
+def free_point(d, edge):
+    from diagram_rig import point
+    p = point(d, edge)
+    ratio = d.viewport().devicePixelRatioF()
+    return type(p)(round(p.x() * ratio), round(p.y() * ratio))
+
+
 def test_dear_paints_slow_the_restyling_but_not_the_values(qtbot, rig):
     d = rig.diagram
     d.adaptive = True

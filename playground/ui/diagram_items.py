@@ -210,7 +210,11 @@ class BiasItem(DiagramItem):
 
 
 class EdgeItem(DiagramItem):
-    """One weight: a curve from its source node's right side to its target's left side."""
+    """One weight: a curve from its source node's right side to its target's left side.
+
+    In an ``EdgeLayer`` the layer strokes it with its peers and the item itself paints only
+    while hovered or marked (``ItemHasNoContents`` otherwise): one Python ``paint`` per frame
+    for a few hundred edges instead of one each. Hover and clicks stay the item's own."""
 
     kind = "edge"
 
@@ -220,6 +224,7 @@ class EdgeItem(DiagramItem):
         self.key, self.index = key, index
         self.pen = QPen()
         self.hover_pen: QPen | None = None
+        self.layer: EdgeLayer | None = None
         path = QPainterPath(start)
         mid = (start.x() + end.x()) / 2
         path.cubicTo(QPointF(mid, start.y()), QPointF(mid, end.y()), end)
@@ -241,7 +246,28 @@ class EdgeItem(DiagramItem):
     def set_pen(self, pen: QPen) -> None:
         self.pen = pen
         self.hover_pen = None
-        self.update()
+        if self.layer is None:
+            self.update()
+        else:
+            self.layer.changed()
+            if self.hover or self.mark is not None:
+                self.update()
+
+    def set_mark(self, pen: QPen | None) -> None:
+        self._paints_itself(self.hover or pen is not None)
+        super().set_mark(pen)
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802
+        self._paints_itself(True)
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802
+        super().hoverLeaveEvent(event)
+        self._paints_itself(self.mark is not None)
+
+    def _paints_itself(self, on: bool) -> None:
+        if self.layer is not None:
+            self.setFlag(QGraphicsItem.ItemHasNoContents, not on)
 
     def paint(self, painter, option, widget=None) -> None:
         painter.setBrush(NO_BRUSH)
@@ -255,6 +281,56 @@ class EdgeItem(DiagramItem):
             painter.drawPath(self.path)
         painter.setPen(self.pen)
         painter.drawPath(self.path)
+
+
+class EdgeLayer(QGraphicsItem):
+    """Strokes many ``EdgeItem``s in one ``paint``: their curves merged into one path per
+    pen, thin pens first so the strongest weights lie on top. The merged paths are made
+    again only after a pen changed."""
+
+    def __init__(self, edges: list[EdgeItem]) -> None:
+        super().__init__()
+        self.edges = edges
+        self._groups: list[tuple[QPen, QPainterPath]] | None = None
+        bounds = QRectF()
+        for edge in edges:
+            edge.layer = self
+            edge.setFlag(QGraphicsItem.ItemHasNoContents, True)
+            bounds = bounds.united(edge.boundingRect())
+        self._bounds = bounds
+        self.setAcceptedMouseButtons(Qt.NoButton)
+        self.setAcceptHoverEvents(False)
+        self.setZValue(0.9)     # under its edges' own highlight
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        return QPainterPath()   # never under the pointer: the edges answer hover and clicks
+
+    def changed(self) -> None:
+        """A pen changed: merge again at the next paint."""
+        if self._groups is not None:
+            self._groups = None
+            self.update()
+
+    def groups(self) -> list[tuple[QPen, QPainterPath]]:
+        """(pen, merged path) pairs in drawing order."""
+        if self._groups is None:
+            merged: dict[int, tuple[QPen, QPainterPath]] = {}
+            for edge in self.edges:
+                entry = merged.get(id(edge.pen))
+                if entry is None:
+                    entry = merged[id(edge.pen)] = (edge.pen, QPainterPath())
+                entry[1].addPath(edge.path)
+            self._groups = sorted(merged.values(), key=lambda g: g[0].widthF())
+        return self._groups
+
+    def paint(self, painter, option, widget=None) -> None:
+        painter.setBrush(NO_BRUSH)
+        for pen, path in self.groups():
+            painter.setPen(pen)
+            painter.drawPath(path)
 
 
 class BundleItem(EdgeItem):

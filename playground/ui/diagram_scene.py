@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from playground.ui import diagram_layout as dl
 from playground.ui import plot_style as ps
 from playground.ui.diagram_items import (
-    NODE, BarItem, BiasItem, BundleItem, ButtonItem, EdgeItem, Host, ImageNodeItem,
+    NODE, BarItem, BiasItem, BundleItem, ButtonItem, EdgeItem, EdgeLayer, Host, ImageNodeItem,
     LegendItem, MoreItem, NodeItem, TextItem,
 )
 
@@ -244,6 +244,8 @@ class DiagramScene(QGraphicsScene):
             item.set_pen(neutral)
             self.addItem(item)
             items.append(item)
+        if items:
+            self.addItem(EdgeLayer(items))
         self.edges.append(EdgeView(e, items, np.full(len(items), -1, np.int64)))
 
     def _place_bundles(self, col: dl.Column) -> None:
