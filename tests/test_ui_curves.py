@@ -286,3 +286,39 @@ def test_a_perceptrons_curves_say_error_rate(shown):
     w.set_run(run())                                   # back to an MLP: loss again
     assert w.legend.getLabel(w.train_curve).text == "train loss"
     assert w.legend.getLabel(w.test_curve).text == "test loss"
+
+
+def test_curves_behind_another_tab_wait_and_show_the_latest_when_brought_forward(qtbot):
+    from PySide6.QtWidgets import QLabel, QTabWidget
+    tabs = QTabWidget()
+    loss, rate = LossPlot(), LearningRatePlot()
+    tabs.addTab(loss, "Curves")
+    tabs.addTab(rate, "Learning rate")
+    tabs.addTab(QLabel("other"), "Other")
+    qtbot.addWidget(tabs)
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    trainer = Trainer(run_config([{"type": "dense", "units": 3}], epochs=20))
+    session = Session(trainer)
+    run = RunInfo.of(trainer)
+    loss.set_run(run)
+    rate.set_run(run)
+    tabs.setCurrentIndex(2)                      # both plots hidden behind "Other"
+    trainer.run_epochs(3)
+    loss.show_snapshot(session.snapshot())
+    trainer.run_epochs(4)
+    snap = session.snapshot()
+    rate.show_snapshot(snap)
+    loss.show_snapshot(snap)
+    assert len(loss.train_curve.xData if loss.train_curve.xData is not None else []) == 0
+    assert len(rate.curve.xData if rate.curve.xData is not None else []) == 0
+    tabs.setCurrentIndex(0)                      # shown: the latest snapshot, epochs 1..7
+    assert list(loss.train_curve.xData) == list(range(1, 8))
+    tabs.setCurrentIndex(1)
+    assert list(rate.curve.xData) == list(range(1, 8))
+    # a new run forgets what the old one left unseen
+    tabs.setCurrentIndex(2)
+    loss.show_snapshot(snap)
+    loss.set_run(run)
+    tabs.setCurrentIndex(0)
+    assert len(loss.train_curve.xData if loss.train_curve.xData is not None else []) == 0

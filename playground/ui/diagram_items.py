@@ -301,6 +301,9 @@ class EdgeLayer(QGraphicsItem):
         self.setAcceptedMouseButtons(Qt.NoButton)
         self.setAcceptHoverEvents(False)
         self.setZValue(0.9)     # under its edges' own highlight
+        # antialiased curves cost about 6 ms a frame for a few hundred edges: drawn into a
+        # pixmap when a pen changes, the pixmap is all a repaint of the pictures draws
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds

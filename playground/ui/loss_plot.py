@@ -25,6 +25,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from playground.ui import plot_style as ps
+from playground.ui.widgets import DrawsWhenSeen
 
 TRAIN_LABEL = "train loss"
 BATCH_LABEL = "batch loss (train)"
@@ -38,7 +39,7 @@ def labels(quantity: str) -> dict[str, str]:
             "batch": f"batch {quantity} (train)", "partial": f"batch {quantity} so far"}
 
 
-class LossPlot(QWidget):
+class LossPlot(DrawsWhenSeen, QWidget):
     """Loss curves (log scale optional) with a hover readout; accuracy curves below."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -157,6 +158,7 @@ class LossPlot(QWidget):
     def set_run(self, run) -> None:
         """A new run (``RunInfo``): cleared curves, accuracy for classification, and what the
         curves measure."""
+        self.forget_unseen()
         self._epochs = run.config.train.epochs
         self.set_dataset(run.dataset)
         self.set_quantity(run.quantity)
@@ -174,7 +176,7 @@ class LossPlot(QWidget):
         self._label(self.train_curve,
                     self.names["batch" if self._using_batch_loss else "train"])
 
-    def show_snapshot(self, snap) -> None:
+    def draw_snapshot(self, snap) -> None:
         curves = snap.curves
         epoch = curves.get("epoch")
         train = curves.get("train_loss")

@@ -10,9 +10,10 @@ import numpy as np
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from playground.ui import plot_style as ps
+from playground.ui.widgets import DrawsWhenSeen
 
 
-class LearningRatePlot(QWidget):
+class LearningRatePlot(DrawsWhenSeen, QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.log_check = QCheckBox("Log scale")
@@ -47,11 +48,12 @@ class LearningRatePlot(QWidget):
         self._y_range.reset()
 
     def set_run(self, run) -> None:
+        self.forget_unseen()
         self.set_dataset(run.dataset, run.config.train.epochs)
 
     skips_grid_frames = True
 
-    def show_snapshot(self, snap) -> None:
+    def draw_snapshot(self, snap) -> None:
         self._xy = ps.finite_xy(snap.curves.get("epoch"), snap.curves.get("lr"))
         ps.show_xy(self.curve, *self._xy)
         self._step_ranges()

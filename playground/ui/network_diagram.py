@@ -67,6 +67,10 @@ MESSAGE_SECONDS = 8
 #: MAX_DEFER s): the diagram's repaints take at most about 1 / PAINT_SHARE of the UI thread
 PAINT_SHARE = 4.0
 MAX_DEFER = 0.25
+#: while restyling adapts, the edges' pens change at most this often (s): the pictures
+#: follow every restyle, the edges (drawn from a cache between their changes) ten times a
+#: second, which still shows every weight moving
+EDGE_INTERVAL = 0.1
 NEW_LAYER = DenseLayer(8, "tanh")   # "+ layer" on a stack without a dense layer to copy
 #: ``highlight``'s colour unless asked another (apart from the weights' orange and blue)
 HIGHLIGHT = "#d81b60"
@@ -143,6 +147,7 @@ class NetworkDiagram(QGraphicsView):
         self.adaptive = True
         self._paint_seconds = 0.0
         self._restyle_due = 0.0
+        self._edges_due = 0.0
         self._pictures_due = False
         self._restyle_timer = QTimer(self)
         self._restyle_timer.setSingleShot(True)
@@ -199,9 +204,14 @@ class NetworkDiagram(QGraphicsView):
         if self._pictures_due and self._units is not None:
             scene.apply_pictures(self._units, self._unit_inputs)
         self._pictures_due = False
-        scene.apply_weights(self._snap.weights)
-        self._restyle_due = time.perf_counter() + min(MAX_DEFER,
-                                                      PAINT_SHARE * self._paint_seconds)
+        now = time.perf_counter()
+        edges_wait = self._edges_due - now
+        if self.adaptive and edges_wait > 0:     # this snapshot's weights, a little later
+            self._restyle_timer.start(max(1, math.ceil(edges_wait * 1000)))
+        else:
+            scene.apply_weights(self._snap.weights)
+            self._edges_due = now + EDGE_INTERVAL
+        self._restyle_due = now + min(MAX_DEFER, PAINT_SHARE * self._paint_seconds)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         start = time.perf_counter()

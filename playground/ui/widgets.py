@@ -55,6 +55,31 @@ def on_screen(widget: QWidget) -> bool:
     return widget.isVisible() and not widget.visibleRegion().isEmpty()
 
 
+class DrawsWhenSeen:
+    """A run view (mixed in before QWidget) whose ``show_snapshot`` only draws: while its
+    window is up but the view is hidden (its tab behind another), it keeps the latest
+    snapshot and draws that one when shown, so hidden curves cost the UI thread nothing.
+    The view implements ``draw_snapshot`` and calls ``forget_unseen`` in ``set_run``."""
+
+    _unseen = None
+
+    def show_snapshot(self, snap) -> None:
+        self._unseen = None
+        if self.window().isVisible() and not self.isVisible():
+            self._unseen = snap
+            return
+        self.draw_snapshot(snap)
+
+    def forget_unseen(self) -> None:
+        self._unseen = None
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        snap, self._unseen = self._unseen, None
+        if snap is not None:
+            self.draw_snapshot(snap)
+
+
 def heading(text: str) -> QLabel:
     """A bold section heading."""
     label = QLabel(text)
