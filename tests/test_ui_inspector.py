@@ -508,3 +508,33 @@ def test_the_lines_of_every_layer_type_and_loss(qtbot):
         for latex in il.formulas(lines):
             formula_render.render(latex, point_size=11)
             assert formula_render.is_typeset(latex, point_size=11), latex
+
+
+def test_formulas_typeset_while_playing_repaint_in_place_and_paused_lays_out(qtbot):
+    """A full layout is the canvas's one real cost: a formula typeset while the run plays
+    is drawn in the place laid out for its source (a repaint), and the next paused
+    ``set_lines`` lays everything out again with the typeset sizes."""
+    from playground.ui import formula_render
+    from playground.ui.inspector_lines import Line
+    from playground.ui.trace_canvas import TraceCanvas
+    canvas = TraceCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(420, 300)
+    canvas.show()
+    layouts = []
+    real = canvas._layout
+    canvas._layout = lambda: (layouts.append(1), real())[1]
+    fresh = r"\omega_{%d}" % id(canvas)           # typeset by no other test
+    lines = [Line("section", "Forward"), Line("value", "= 1.5", formula=fresh, value=1.5)]
+    canvas.set_lines(list(lines))                   # paused: laid out now
+    qtbot.waitUntil(lambda: not canvas._waiting, timeout=20000)
+    assert formula_render.cached(fresh, point_size=canvas.sizes()["value"]) is not None
+    assert len(layouts) == 2                        # set_lines, then the typeset sizes
+    later = r"\omega_{%d}" % (id(canvas) + 1)
+    live = [lines[0], Line("value", "= 2.5", formula=later, value=2.5)]
+    canvas.set_lines(live, relayout=False)          # playing: same kinds, a new symbol
+    qtbot.waitUntil(lambda: not canvas._waiting, timeout=20000)
+    qtbot.wait(20)
+    assert len(layouts) == 2                        # repainted in place, not laid out
+    canvas.set_lines(list(live))                    # paused again: laid out
+    assert len(layouts) == 3

@@ -317,8 +317,11 @@ def test_confusion_cells_follow_a_theme_switch_and_their_counts_read(qtbot, name
         cell = lambda r, c: view.table.item(r, c).background().color()  # noqa: E731
         before = {(r, c): cell(r, c).name() for r in range(3) for c in range(3)}
         theme.apply(name)
+        qtbot.wait(20)                    # the palette reaches the table after its view
         t = ps.THEMES[name]
         assert cell(0, 0).name() == t.right and cell(1, 2).name() == t.wrong
+        ground = view.table.palette().color(QPalette.ColorRole.Base).name()
+        assert cell(0, 1).name() == ground and cell(1, 0).name() == ground  # empty: ground
         for r in range(3):
             for c in range(3):
                 item = view.table.item(r, c)

@@ -14,7 +14,7 @@ too.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
@@ -44,9 +44,19 @@ class ConfusionView(QWidget):
         self._split = "test"
         self._matrix: np.ndarray | None = None
         self.applies = False
+        # a new palette reaches this view before its table: the cells are tinted a turn
+        # later, from the table's resolved ground (else a dark theme kept white cells)
+        self._recolor = QTimer(self)
+        self._recolor.setSingleShot(True)
+        self._recolor.setInterval(0)
+        self._recolor.timeout.connect(self._redraw)
         ps.follow_theme(self, ConfusionView._restyle)
 
     def _restyle(self, _t: ps.PlotTheme) -> None:
+        self._redraw()
+        self._recolor.start()
+
+    def _redraw(self) -> None:
         if self._matrix is not None:
             self.show_matrix(self._matrix)
 
@@ -102,7 +112,7 @@ class ConfusionView(QWidget):
         # also brings the theme's hues, through ``_restyle``)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) \
                 and self._matrix is not None:
-            self.show_matrix(self._matrix)
+            self._recolor.start()
         super().changeEvent(event)
 
 

@@ -59,6 +59,7 @@ class TraceCanvas(QWidget):
         self._laid_width = -1
         self.hover = -1
         self.current = -1          # the animation's line
+        self._live = False         # lines come from a playing run (set_lines relayout=False)
         self._waiting: set[tuple[str, float]] = set()
         self._pixmaps: dict[tuple[str, str], object] = {}   # typeset, in this palette
         self._baselines: dict[str, float] = {}
@@ -92,6 +93,7 @@ class TraceCanvas(QWidget):
                         for a, b in zip(lines, self.lines)))
         self.lines = lines
         self.hover = min(self.hover, len(lines) - 1)
+        self._live = not relayout
         if same:
             self._prefetch()
             self.update()
@@ -122,7 +124,10 @@ class TraceCanvas(QWidget):
         if not shiboken6.isValid(self):      # closed while its formulas were typeset
             return
         self._waiting.difference_update((latex, size) for latex in done)
-        self._layout()
+        if self._live and self._laid_width == self.width():
+            self.update()     # live: drawn in the places laid out; paused lays them out
+        else:
+            self._layout()
 
     def pixmap(self, latex: str, kind: str):
         """The formula typeset for a line of ``kind``, or None while it is not."""
