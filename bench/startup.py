@@ -3,6 +3,7 @@
     python bench/startup.py                  workload B's config, 3 runs of each
     python bench/startup.py --config playground/examples/iris-notebook.json
     python bench/startup.py --json out.json
+    python bench/startup.py --app-only       only the app's launch-to-first-epoch runs
 
 Each measurement is a fresh subprocess timed with time.perf_counter around subprocess.run
 (wall clock, interpreter start and exit included):
@@ -10,6 +11,13 @@ Each measurement is a fresh subprocess timed with time.perf_counter around subpr
   import playground.engine.trainer        importing the engine, cold and warm Numba cache
   playground train CONFIG --epochs 1      `python -m playground train CONFIG --epochs 1 --quiet`:
                                           load data, build, compile or load kernels, one epoch
+  app: launch to first epoch            the desktop app as `playground` starts it (``run_app``,
+                                          offscreen, a new user's settings), Step epoch pressed
+                                          as soon as the window is shown; until the epoch label
+                                          reads "Epoch 1". Then it runs on until the kernels'
+                                          warm-up ends and the run has moved to them; each
+                                          phase is listed (window shown, Step to epoch, the
+                                          engine that trained it, kernels ready, run moved).
 cold = NUMBA_CACHE_DIR set to a new empty folder for every run (Numba compiles everything);
 warm = NUMBA_CACHE_DIR set to the folder a cold run filled (Numba loads its cache).
 Python's .pyc files are warm in both: they are kept in a temporary PYTHONPYCACHEPREFIX (this
@@ -22,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -89,6 +98,87 @@ def _run(cmd: list[str], cache_dir: str | None, cwd: str) -> dict[str, Any]:
     return out
 
 
+#: The app's launch, driven from inside: ``run_app`` as the `playground` command calls it, a
+#: timer pressing Step epoch once the window is shown. Prints one JSON line of
+#: time.monotonic() stamps (a system-wide clock: the parent subtracts its own start).
+_APP_FIRST_EPOCH = r"""
+import json, sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from playground.ui.app import run_app
+from playground.ui.main_window import MainWindow
+
+stamps = {"started": time.monotonic()}
+app = QApplication(sys.argv[:1])
+
+def drive():
+    w = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+    stamps["shown"] = time.monotonic()
+    def seen(snap):
+        engine = getattr(snap, "engine", "n/a")   # n/a: an engine before issue #14
+        if snap.epoch >= 1 and "engine" not in stamps:
+            stamps["engine"] = engine
+        if engine == "fused" and "moved" not in stamps:
+            stamps["moved"] = time.monotonic()
+    w.controller.snapshot_ready.connect(seen)
+    w.step_epoch_action.trigger()
+    stamps["step"] = time.monotonic()
+    def poll():
+        now = time.monotonic()
+        if "epoch" not in stamps and w.epoch_label.text() == "Epoch 1":
+            stamps["epoch"] = now
+        if "ready" not in stamps and w.engine_ready_state:
+            stamps["ready"] = now
+        done = all(k in stamps for k in ("epoch", "ready")) and (
+            "moved" in stamps or stamps.get("engine") == "n/a")
+        if done or now - stamps["started"] > 600:
+            timer.stop()
+            for top in QApplication.topLevelWidgets():
+                top.close()
+            app.quit()
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(2)
+    drive.timer = timer
+
+QTimer.singleShot(0, drive)
+code = run_app()
+print(json.dumps(stamps), flush=True)
+"""
+#: app phases reported, as (stamp, label): seconds from the launch
+APP_PHASES = (("shown", "window shown"), ("epoch", "first epoch shown"),
+              ("ready", "kernels ready"), ("moved", "run moved to them"))
+
+
+def _run_app(cache_dir: str, cwd: str) -> dict[str, Any]:
+    """One launch of the app to its first trained epoch (see ``_APP_FIRST_EPOCH``)."""
+    env = _env(cache_dir)
+    env["QT_QPA_PLATFORM"] = env.get("PG_BENCH_QPA", "offscreen")
+    home = tempfile.mkdtemp(prefix="home-", dir=cwd)
+    env["XDG_CONFIG_HOME"] = os.path.join(home, "config")   # a new user's settings
+    env["XDG_DATA_HOME"] = os.path.join(home, "data")       # and no autosave to offer
+    before = _source_stamp()
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", _APP_FIRST_EPOCH], env=env, cwd=cwd,
+                          capture_output=True, text=True)
+    after = _source_stamp()
+    changed = after != before or (_last_stamp[0] is not None and before != _last_stamp[0])
+    _last_stamp[0] = after
+    out: dict[str, Any] = {"returncode": proc.returncode, "source_changed": changed}
+    try:
+        stamps = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        stamps = {}
+    if proc.returncode != 0 or "epoch" not in stamps:
+        out["returncode"] = proc.returncode or 1
+        out["stderr"] = (proc.stderr.strip() or "no first epoch")[-2000:]
+    out["seconds"] = stamps.get("epoch", time.monotonic()) - t0
+    out["phases"] = {k: stamps[k] - t0 for k, _ in APP_PHASES if k in stamps}
+    out["phases"]["step to epoch"] = stamps.get("epoch", math.nan) - stamps.get("step", math.nan)
+    out["engine"] = stamps.get("engine", "?")
+    return out
+
+
 def _cache_size(folder: str) -> tuple[int, int]:
     files = [p for p in Path(folder).rglob("*") if p.is_file()]
     return len(files), sum(p.stat().st_size for p in files)
@@ -120,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--src", metavar="DIR", help="measure the playground package in DIR")
     p.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    p.add_argument("--app-only", action="store_true",
+                   help="only the app's launch-to-first-epoch runs, cold and warm cache")
     p.add_argument("--inherit-pyc", action="store_true",
                    help="keep this environment's bytecode settings (PYTHONDONTWRITEBYTECODE, "
                         "PYTHONPYCACHEPREFIX) instead of warm .pyc files in a temporary prefix")
@@ -153,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
                               "first run)"),
             "runs": {}}
         print(f"[startup] measuring ({args.runs} runs each) ...", file=sys.stderr, flush=True)
+        if args.app_only:
+            _measure_app(results, args.runs, fresh, work)
+            return _finish(results, args, work)
         # The very first run: cold Numba cache and (unless inherited) no .pyc files yet.
         results["runs"]["train 1 epoch, first run ever"] = [_run(train, fresh(), work)]
         results["runs"]["python -c pass"] = [_run([py, "-c", "pass"], None, work)
@@ -169,12 +264,28 @@ def main(argv: list[str] | None = None) -> int:
         n_files, n_bytes = _cache_size(warm)
         results["numba_cache"] = {"files": n_files, "bytes": n_bytes}
         results["slowest_imports"] = _import_profile(work, warm)
+        _measure_app(results, args.runs, fresh, work)
+        return _finish(results, args, work)
     finally:
         if args.keep:
             print(f"[startup] kept {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
 
+
+def _measure_app(results: dict[str, Any], n: int, fresh, work: str) -> None:
+    """The app's launches: the first (writing the Qt side's .pyc files), then n with a cold
+    Numba cache each and n with the cache the last cold one filled."""
+    print("[startup] the app ...", file=sys.stderr, flush=True)
+    runs = results["runs"]
+    runs["app: launch to first epoch, first launch"] = [_run_app(fresh(), work)]
+    cold = [fresh() for _ in range(n)]
+    runs["app: launch to first epoch, cold cache"] = [_run_app(d, work) for d in cold]
+    runs["app: launch to first epoch, warm cache"] = [_run_app(cold[-1], work)
+                                                      for _ in range(n)]
+
+
+def _finish(results: dict[str, Any], args, work: str) -> int:
     print(report(results, args.runs))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
@@ -211,10 +322,30 @@ def report(results: dict[str, Any], runs: int) -> str:
             "train 1 epoch = python -m playground train CONFIG --epochs 1 --quiet (process start "
             "to exit)",
             "first run ever = the same with an empty Numba cache and no .pyc files yet",
+            "app: launch to first epoch = `playground` (run_app) offscreen, Step epoch pressed "
+            "once the window shows, until it reads Epoch 1",
+            "first launch = the app's first, cold cache, its Qt side's .pyc files not yet "
+            "written",
             "cold = a new empty NUMBA_CACHE_DIR per run; warm = the folder the last cold run "
-            "filled",
-            f"Numba cache after one cold run: {results['numba_cache']['files']} files, "
-            f"{results['numba_cache']['bytes'] / 1024:.0f} KiB"]
+            "filled"]
+    if "numba_cache" in results:
+        out += [f"Numba cache after one cold run: {results['numba_cache']['files']} files, "
+                f"{results['numba_cache']['bytes'] / 1024:.0f} KiB"]
+    apps = {k: v for k, v in results["runs"].items() if k.startswith("app:")}
+    if apps:
+        out += ["", "app: seconds from the launch (Step epoch pressed when the window showed; "
+                "the engine that trained epoch 1):"]
+        cols = [label for _, label in APP_PHASES] + ["step to epoch", "engine"]
+        widths = [max(len(c), 6) for c in cols]
+        out.append("  " + "run".ljust(44) + "  ".join(c.rjust(w) for c, w in zip(cols, widths)))
+        for name, rs in apps.items():
+            for i, r in enumerate(rs):
+                ph = r.get("phases", {})
+                cells = [f"{ph[k]:.2f}" if k in ph else "-" for k, _ in APP_PHASES]
+                cells += [f"{ph.get('step to epoch', math.nan):.2f}", r.get("engine", "?")]
+                label = f"{name.split(', ', 1)[1]} #{i + 1}"
+                out.append("  " + label.ljust(44)
+                           + "  ".join(c.rjust(w) for c, w in zip(cells, widths)))
     if results.get("slowest_imports"):
         out += ["", "imports of `import playground.engine.trainer` taking >= 20 ms, 3 levels deep "
                 "(python -X importtime,", "cumulative seconds; children listed before their "

@@ -5,8 +5,10 @@ PyTorch and scikit-learn twins need to do the same work: layer sizes, activation
 learning rate, batch size and the exact training rows our engine sees (after split, feature map
 and standardization), so all three libraries train on identical data.
 
-Only NumPy and the playground package are imported here; torch and scikit-learn are imported
-by the functions that use them, so a missing library only skips its column.
+The twins themselves live in peers.py, which run.py starts in processes of their own that
+import nothing of ours: ``write_peer_data`` puts the rows and the initial weights in a folder,
+``peer_spec`` describes the rest as JSON. Only NumPy is imported here at module level; the
+playground package by the functions that build a Trainer.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class Workload:
     lr: float
     batch: int
     test_fraction: float
-    target_ratio: float   # ours/PyTorch goal (steps/s)
+    target_ratio: float   # ours/PyTorch goal (steps/s, training only, like for like)
     note: str = ""
 
     def config_dict(self) -> dict[str, Any]:
@@ -81,15 +83,15 @@ class Workload:
 
 WORKLOADS: dict[str, Workload] = {w.key: w for w in (
     Workload("A", "iris 4-16-8-3 relu, adam", "iris", (16, 8), "relu", "adam", 0.01, 16, 0.2,
-             30.0),
+             80.0),
     Workload("B", "spiral 2-8x6-1 tanh, sgd", "spiral", (8, 8, 8, 8, 8, 8), "tanh", "sgd", 0.03,
-             10, 0.5, 30.0,
+             10, 0.5, 50.0,
              note="TF Playground's largest: 500 samples, 50% test (its default ratio), "
                   "6 hidden layers of 8"),
     Workload("C", "digits 64-128-64-10 relu, adam", "digits", (128, 64), "relu", "adam", 0.001,
-             32, 0.2, 5.0),
+             32, 0.2, 6.0),
     Workload("D", "synth 784-256-128-10 relu, adam", "synthetic", (256, 128), "relu", "adam",
-             0.001, 128, 0.0, 0.9,
+             0.001, 128, 0.0, 1.2,
              note="4,000 seeded N(0,1) rows x 784, 10 random classes, no test split"),
 )}
 
@@ -141,118 +143,43 @@ def arrays_of(trainer) -> Arrays:
                   ds.n_classes)
 
 
-def synthetic_arrays() -> Arrays:
-    """D's rows exactly as arrays_of(make_trainer(D)) gives them, without importing playground
-    (so that the torch memory measurement carries none of our engine)."""
-    x, y = _synthetic_xy()
-    return Arrays(x.astype(np.float32), y.astype(np.int64),
-                  np.empty((0, D_FEATURES), np.float32), np.empty(0, np.int64), D_CLASSES)
-
-
 def batches_per_epoch(n: int, batch: int) -> int:
     return -(-n // batch)
 
 
-# --- PyTorch twin ----------------------------------------------------------------------------
+# --- what the peers' processes get ----------------------------------------------------------
 
-class TorchTwin:
-    """The same network, loss, optimizer and batching in PyTorch (CPU, float32).
-
-    One step: zero_grad, forward, loss, backward, optimizer.step. Data are tensors made once;
-    each epoch draws torch.randperm, gathers the shuffled copy once and slices batches from it.
-    ``evaluate=True`` adds, per epoch, what our Trainer's epoch end does: an eval-mode,
-    no-grad pass over train and test with loss and accuracy read back as Python floats.
-    """
-
-    def __init__(self, w: Workload, a: Arrays, seed: int = 0) -> None:
-        import torch
-        from torch import nn
-        self.torch = torch
-        torch.manual_seed(seed)
-        act = {"relu": nn.ReLU, "tanh": nn.Tanh}[w.activation]
-        mods: list = []
-        width = a.x_train.shape[1]
-        for units in w.hidden:
-            mods += [nn.Linear(width, units), act()]
-            width = units
-        self.binary = a.n_classes == 2
-        mods.append(nn.Linear(width, 1 if self.binary else a.n_classes))
-        self.model = nn.Sequential(*mods)
-        if self.binary:
-            self.loss_fn = nn.BCEWithLogitsLoss()
-            to_y = lambda y: torch.from_numpy(y.astype(np.float32).reshape(-1, 1))  # noqa: E731
-        else:
-            self.loss_fn = nn.CrossEntropyLoss()
-            to_y = lambda y: torch.from_numpy(y.copy())  # noqa: E731
-        self.x = torch.from_numpy(a.x_train.copy())
-        self.y = to_y(a.y_train)
-        self.xt = torch.from_numpy(a.x_test.copy())
-        self.yt = to_y(a.y_test)
-        params = self.model.parameters()
-        if w.optimizer == "adam":
-            self.opt = torch.optim.Adam(params, lr=w.lr)
-        else:
-            self.opt = torch.optim.SGD(params, lr=w.lr)
-        self.n = a.n_train
-        self.batch = w.batch
-        self.bpe = batches_per_epoch(self.n, self.batch)
-
-    def _metrics(self, x, y) -> tuple[float, float]:
-        out = self.model(x)
-        loss = self.loss_fn(out, y).item()
-        if self.binary:
-            acc = ((out[:, 0] > 0) == (y[:, 0] > 0.5)).float().mean().item()
-        else:
-            acc = (out.argmax(dim=1) == y).float().mean().item()
-        return loss, acc
-
-    def run_epochs(self, k: int, evaluate: bool = False) -> None:
-        torch, model, opt, loss_fn = self.torch, self.model, self.opt, self.loss_fn
-        n, bs = self.n, self.batch
-        for _ in range(k):
-            perm = torch.randperm(n)
-            xs, ys = self.x[perm], self.y[perm]
-            for i in range(0, n, bs):
-                xb, yb = xs[i:i + bs], ys[i:i + bs]
-                opt.zero_grad()
-                loss = loss_fn(model(xb), yb)
-                loss.backward()
-                opt.step()
-            if evaluate:
-                model.eval()
-                with torch.no_grad():
-                    self._metrics(self.x, self.y)
-                    if self.xt.shape[0]:
-                        self._metrics(self.xt, self.yt)
-                model.train()
+def write_peer_data(trainer, folder: str | os.PathLike) -> bool:
+    """The rows our Trainer trains on (x float32, y int64 labels: x_train.npy, y_train.npy,
+    x_test.npy, y_test.npy) and its initial weights (init.npz, named as the equivalent
+    torch.nn.Sequential's state_dict) into ``folder``, for peers.py. Call it before any
+    training. Returns whether the weights were written (Trainers before state_dict: no)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    a = arrays_of(trainer)
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        np.save(folder / f"{name}.npy", getattr(a, name))
+    state = getattr(trainer, "state_dict", None)
+    if state is None:
+        return False
+    np.savez(folder / "init.npz", **{k: np.asarray(v) for k, v in state().items()})
+    return True
 
 
-# --- scikit-learn twin -----------------------------------------------------------------------
+def layer_sizes(n_features: int, w: Workload, n_out: int) -> list[int]:
+    return [n_features, *w.hidden, n_out]
 
-class SklearnTwin:
-    """MLPClassifier with the same hidden sizes, activation, solver, learning rate and batch
-    size; no L2 (alpha 0), plain SGD (momentum 0) for B, shuffling on, early stopping off,
-    tol 0 and n_iter_no_change huge so that ``fit`` runs exactly max_iter epochs."""
 
-    def __init__(self, w: Workload, a: Arrays, seed: int = 0) -> None:
-        self.w, self.a, self.seed = w, a, seed
-        self.bpe = batches_per_epoch(a.n_train, w.batch)
+def dense_macs_per_row(sizes: list[int]) -> int:
+    """Multiply-adds of one row's forward pass through the dense layers: sum of in x out."""
+    return sum(a * b for a, b in zip(sizes, sizes[1:]))
 
-    def run_epochs(self, k: int) -> None:
-        import warnings
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.neural_network import MLPClassifier
-        w = self.w
-        kw: dict[str, Any] = {}
-        if w.optimizer == "sgd":
-            kw.update(learning_rate="constant", momentum=0.0, nesterovs_momentum=False)
-        clf = MLPClassifier(hidden_layer_sizes=w.hidden, activation=w.activation,
-                            solver=w.optimizer, alpha=0.0, batch_size=w.batch,
-                            learning_rate_init=w.lr, max_iter=k, shuffle=True,
-                            random_state=self.seed, tol=0.0, n_iter_no_change=10**9,
-                            early_stopping=False, **kw)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            clf.fit(self.a.x_train, self.a.y_train)
-        if clf.n_iter_ != k:
-            raise RuntimeError(f"sklearn ran {clf.n_iter_} epochs, asked for {k}")
+
+def peer_spec(w: Workload, info: dict[str, Any], data_dir: str, threads: int) -> dict[str, Any]:
+    """Everything but the arrays a twin needs, as JSON-able values: the workload's shapes and
+    hyperparameters as our Trainer resolved them (``info`` comes from our side's process)."""
+    return {"key": w.key, "title": w.title, "hidden": list(w.hidden),
+            "activation": w.activation, "optimizer": w.optimizer, "lr": w.lr,
+            "options": info["optimizer_options"], "batch": w.batch, "seed": 0,
+            "loss": info["loss"], "n_features": info["n_features"], "n_out": info["n_out"],
+            "n_classes": info["n_classes"], "data": str(data_dir), "threads": int(threads)}

@@ -193,10 +193,25 @@ def _check_outputs(opts, inputs: dict[Path, str]) -> None:
             raise UsageError(f"{flag} {path}: folder {target.parent} is not writable")
         if target in seen:
             raise UsageError(f"{flag} {path} is given twice; give each output file once")
-        if target in inputs:
-            raise UsageError(f"{flag} {path} would overwrite the {inputs[target]}; "
+        overwritten = inputs.get(target) or _same_file_as(target, inputs)
+        if overwritten:
+            raise UsageError(f"{flag} {path} would overwrite the {overwritten}; "
                              "choose another file name")
         seen.add(target)
+
+
+def _same_file_as(target: Path, inputs: dict[Path, str]) -> str | None:
+    """What ``target`` is among ``inputs`` when it names the same existing file under
+    another spelling (a case-insensitive file system: macOS, Windows; a hard link)."""
+    if not target.exists():
+        return None
+    for path, what in inputs.items():
+        try:
+            if path.exists() and os.path.samefile(target, path):
+                return what
+        except OSError:
+            continue
+    return None
 
 
 def train_command(argv: list[str]) -> int:

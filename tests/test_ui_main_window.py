@@ -74,6 +74,21 @@ def test_open_and_save_config(qtbot, window, tmp_path, errors):
     assert str(out) in window._recent()
 
 
+def test_open_recent_lists_a_file_once_however_it_was_spelled(window, tmp_path, monkeypatch):
+    """Windows spells one file many ways (case, slashes, a relative path): Open recent
+    lists it once, by its absolute path. normcase is Windows' here, as it is there."""
+    import ntpath
+    import os
+    a = tmp_path / "Run.json"
+    monkeypatch.chdir(tmp_path)
+    window._remember(str(a))
+    window._remember("Run.json")                 # relative: the same file
+    assert window._recent().count(str(a)) == 1 and len(window._recent()) == 1
+    monkeypatch.setattr(os.path, "normcase", ntpath.normcase)
+    window._remember(str(tmp_path / "RUN.JSON"))
+    assert len(window._recent()) == 1 and window._recent()[0].endswith("RUN.JSON")
+
+
 def test_a_bad_config_is_reported_and_changes_nothing(qtbot, window, tmp_path, errors):
     before = window.model.config
     bad = tmp_path / "bad.json"

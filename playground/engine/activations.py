@@ -1,6 +1,9 @@
 """Activation functions as PyTorch defines them, compiled by Numba and selected by integer code.
 
-One code per activation lets a handful of compiled kernels serve every configuration.
+One code per activation lets a handful of compiled kernels serve every configuration. The
+per-array calls outside the fused kernels (``activation_forward``, ``activation_backward``,
+``apply``, ``derivative``: the layers, traces and plots) are their NumPy twins, so the NumPy
+backend trains while the kernels compile, never waiting for Numba.
 Backward passes use the pre-activation ``z`` (PyTorch's ``*_backward`` take the input), so the
 derivative at a kink matches PyTorch exactly: ReLU'(0) = 0, LeakyReLU'(0) = 0.01, ELU'(0) = 1.
 
@@ -190,17 +193,67 @@ def act_grad_array(code, x, y, g, out):
             out[i] = act_grad(code, x[i], y[i], g[i])
 
 
-@numba.njit(**JIT)
 def activation_forward(code: int, z: np.ndarray, out: np.ndarray) -> None:
-    """out = f(z), elementwise over C-contiguous arrays of equal shape (out may be z)."""
-    act_array(code, z.reshape(-1), out.reshape(-1))
+    """out = f(z), elementwise over arrays of equal shape (out may be z). Plain NumPy, the
+    twin of ``act_array``: the layers (the NumPy backend, ``layer_outputs``), traces and
+    plots call it, so nothing outside the fused kernels waits for Numba to compile."""
+    out[...] = _numpy_forward(code, z)
 
 
-@numba.njit(**JIT)
 def activation_backward(code: int, z: np.ndarray, a: np.ndarray, grad_out: np.ndarray,
                         grad_in: np.ndarray) -> None:
-    """grad_in = grad_out * f'(z), given z and a = f(z); grad_in may alias grad_out."""
-    act_grad_array(code, z.reshape(-1), a.reshape(-1), grad_out.reshape(-1), grad_in.reshape(-1))
+    """grad_in = grad_out * f'(z), given z and a = f(z); grad_in may alias grad_out. Plain
+    NumPy, the twin of ``act_grad_array``."""
+    grad_in[...] = _numpy_backward(code, z, a, grad_out)
+
+
+def _np_sigmoid(z: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(z))  # never overflows; NaN stays NaN
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _np_erf(z: np.ndarray) -> np.ndarray:
+    from scipy.special import erf  # scikit-learn's dependency; imported when GELU is first used
+    return erf(z)
+
+
+def _numpy_forward(code: int, z: np.ndarray) -> np.ndarray:
+    if code == 0:
+        return z
+    if code == 1:
+        return _np_sigmoid(z)
+    if code == 2:
+        return np.tanh(z)
+    if code == 3:
+        return np.maximum(z, 0)  # NaN passes, as in torch.relu
+    if code == 4:
+        return np.where(z > 0, z, LEAKY_SLOPE * z)
+    if code == 5:
+        return np.where(z > 0, z, np.expm1(np.minimum(z, 0)))
+    if code == 6:
+        return 0.5 * z * (1 + _np_erf(z * _INV_SQRT2))
+    return z * _np_sigmoid(z)
+
+
+def _numpy_backward(code: int, z: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.ndarray:
+    if code == 0:
+        return g
+    if code == 1:
+        return g * (1 - y) * y
+    if code == 2:
+        return g * (1 - y * y)
+    if code == 3:
+        return np.where(z > 0, g, 0)
+    if code == 4:
+        return np.where(z > 0, g, g * LEAKY_SLOPE)
+    if code == 5:
+        return np.where(z > 0, g, g * np.exp(np.minimum(z, 0)))
+    if code == 6:
+        cdf = 0.5 * (1 + _np_erf(z * _INV_SQRT2))
+        pdf = np.exp(-0.5 * z * z) * _INV_SQRT_2PI
+        return g * (cdf + z * pdf)
+    s = _np_sigmoid(z)
+    return g * s * (1 + z * (1 - s))
 
 
 def apply(name: str, z: np.ndarray) -> np.ndarray:

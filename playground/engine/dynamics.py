@@ -33,7 +33,10 @@ run through the evaluation-mode network at the epoch's end.
 Cost: never per step in Python. During a recorded epoch the fused kernel adds, per step, the
 squared gradient norms and the update ratios (``kernels.dynamics_before_update`` and
 ``dynamics_after_update``, O(weights)); at its end one kernel histograms the weights and one
-runs the sample forward (``kernels.weight_histograms``, ``kernels.activation_health``).
+runs the sample forward (``kernels.weight_histograms``, ``kernels.activation_health``). The NumPy
+backend, which trains while the kernels compile, records the same through NumPy twins of those
+four kernels (``Recorder.before_update``, ``after_update``, ``weight_histograms``,
+``activation_health``), calling nothing compiled.
 ``every_for`` spaces the records so that at least ROWS_PER_RECORD training rows pass between
 two of them: the sample's forward pass then costs a small share of the training between
 (bench/dynamics.py measures it against the 10% budget of issue #12).
@@ -176,17 +179,28 @@ class Recorder:
         return self.ranges, self.sums, self.counts, self._prev
 
     def before_update(self, params: np.ndarray, grads: np.ndarray) -> None:
-        """The NumPy backend's step, before the optimizer (the kernel does it itself)."""
+        """The NumPy backend's step, before the optimizer (the kernel does it itself): plain
+        NumPy, the twin of ``kernels.dynamics_before_update``."""
         if not self.active:
             return
-        ranges, sums, _, prev = self.kernel_args()
-        kernels.dynamics_before_update(params, grads, ranges, sums, prev)
+        for q, (lo, hi) in enumerate(self.ranges):
+            g = grads[lo:hi].astype(np.float64)
+            p = params[lo:hi]
+            self.sums[q, 0] += g @ g
+            self._prev[lo:hi] = p
+            p = p.astype(np.float64)
+            self.sums[q, 2] = p @ p
 
     def after_update(self, params: np.ndarray, clipped: bool) -> None:
+        """The twin of ``kernels.dynamics_after_update``."""
         if not self.active:
             return
-        ranges, sums, counts, prev = self.kernel_args()
-        kernels.dynamics_after_update(params, ranges, sums, counts, prev, int(clipped))
+        for q, (lo, hi) in enumerate(self.ranges):
+            d = params[lo:hi].astype(np.float64) - self._prev[lo:hi]
+            with np.errstate(all="ignore"):  # all-zero weights: inf or NaN, as the kernel
+                self.sums[q, 1] += np.sqrt(np.float64(d @ d) / self.sums[q, 2])
+        self.counts[0] += 1
+        self.counts[1] += int(clipped)
 
     def end_epoch(self, trainer) -> dict[str, Any]:
         """The epoch's record entries (none for an epoch not recorded)."""
@@ -197,10 +211,16 @@ class Recorder:
         self.active = False
         net = trainer.model
         hist, health = self._hist, self._health
-        kernels.weight_histograms(net.params, self.ranges, self.half_ranges, hist)
-        if self.modules.size:
-            kernels.activation_health(net.plan, net.fplan, net.params, net.stats, self.sample,
-                                      self.modules, self.bounds, health, trainer.blas_min)
+        if trainer.backend == "fused":
+            kernels.weight_histograms(net.params, self.ranges, self.half_ranges, hist)
+            if self.modules.size:
+                kernels.activation_health(net.plan, net.fplan, net.params, net.stats,
+                                          self.sample, self.modules, self.bounds, health,
+                                          trainer.blas_min)
+        else:  # the NumPy backend calls nothing compiled (it runs while the kernels compile)
+            weight_histograms(net.params, self.ranges, self.half_ranges, hist)
+            if self.modules.size:
+                activation_health(net, self.sample, self.modules, self.bounds, health)
         record: dict[str, Any] = {MARK: float(self.counts[1]) / steps}
         keys = self._keys
         with np.errstate(all="ignore"):
@@ -222,6 +242,40 @@ class Recorder:
         """Put back a ``state()`` (its arrays checked by the caller)."""
         self.every, self.active = every, active
         self.sums[...], self.counts[...], self.half_ranges[...] = sums, counts, half_ranges
+
+
+def weight_histograms(params: np.ndarray, ranges: np.ndarray, half_ranges: np.ndarray,
+                      counts: np.ndarray) -> None:
+    """The NumPy twin of ``kernels.weight_histograms`` (the same counts and ranges)."""
+    bins = counts.shape[1]
+    for q, (lo, hi) in enumerate(ranges):
+        w = params[lo:hi].astype(np.float64)
+        w = w[np.isfinite(w)]
+        top = float(np.abs(w).max()) if w.size else 0.0
+        r = float(half_ranges[q])
+        if r <= 0.0:
+            r = 2.0 ** math.ceil(math.log2(top)) if top > 0.0 else 1.0
+        while top > r:
+            r *= 3.0
+        half_ranges[q] = r
+        i = np.floor((w + r) * (bins / (2.0 * r))).astype(np.int64)
+        counts[q] = np.bincount(np.clip(i, 0, bins - 1), minlength=bins)
+
+
+def activation_health(network, x: np.ndarray, modules: np.ndarray, bounds: np.ndarray,
+                      out: np.ndarray) -> None:
+    """The NumPy twin of ``kernels.activation_health``, through ``network.layer_outputs(x)``:
+    out[q] is module modules[q]'s saturated share (outputs outside bounds[q]) or, with
+    bounds[q] NaN, its dead share (units whose input is <= 0 on every row)."""
+    outputs = network.layer_outputs(x)
+    for q, m in enumerate(modules):
+        lo, hi = bounds[q]
+        if lo == lo:
+            y = outputs[m]
+            out[q] = np.count_nonzero((y > hi) | (y < lo)) / y.size
+        else:
+            a = outputs[m - 1] if m > 0 else x
+            out[q] = np.count_nonzero(np.all(a <= 0, axis=0)) / a.shape[1]
 
 
 def is_dynamics_key(key: str) -> bool:

@@ -79,6 +79,9 @@ class Snapshot:
     #: the curves; the same object from snapshot to snapshot until a new record arrives;
     #: None before the first record
     dynamics: DynamicsData | None = None
+    #: ``Trainer.backend`` when it was taken: "fused" (the compiled kernels), "numpy" (while
+    #: they compile, ``engine.warmup``) or "perceptron"
+    engine: str = ""
 
     def last(self, key: str) -> float | None:
         """The latest finite value of a curve, or None."""
@@ -251,7 +254,7 @@ class Session:
                         total_epochs=t.config.train.epochs, gallery=gallery,
                         plane=plane, grads=t.gradients(), evaluation=evaluation,
                         partial=t.partial_epoch, dynamics=self._dynamics.update(t.history),
-                        **units)
+                        engine=t.backend, **units)
 
     def _unit_grids(self, plane: Plane) -> dict:
         """Snapshot fields of ``Trainer.unit_grids`` over the decision grid's bounds. Its

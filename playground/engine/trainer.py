@@ -120,6 +120,8 @@ class Trainer:
             self.model = Network(config.model, dataset.n_features, n_out, self.dtype,
                                  streams["init"])
         self.backend = self._choose_backend(backend)
+        #: the backend asked for at construction, which ``use_backend("preferred")`` restores
+        self.preferred_backend = backend
         self.optimizer = Optimizer(train.optimizer.name, dict(train.optimizer.options),
                                    self.model.n_params, self.dtype)
         self.lr = float(train.optimizer.lr)
@@ -179,6 +181,24 @@ class Trainer:
         if self.perceptron:
             return "perceptron"
         return "numpy" if backend == "numpy" else "fused"
+
+    def use_backend(self, name: str) -> str:
+        """Train, evaluate and predict on backend ``name`` from the next call on: one of
+        ``BACKENDS``, or "preferred" for the one this trainer was built with. Returns the
+        backend now running ("fused", "numpy"; a perceptron has one, "perceptron").
+
+        The backends share every piece of a run's state: the flat parameters and gradients,
+        batchnorm's running statistics and counters, the optimizer's buffers and step count,
+        the learning rate and schedule, the random streams (shuffle order, dropout draws),
+        the position in the epoch, the history and the dynamics' running sums. So a switch
+        between two steps, mid-epoch too, loses and repeats nothing: training goes on as it
+        would have on the new backend, to rounding (tests/test_backend_switch.py). The app
+        trains on "numpy", which calls nothing compiled, while the kernels compile
+        (``engine.warmup``), then switches to "preferred"."""
+        if name == "preferred":
+            name = self.preferred_backend
+        self.backend = self._choose_backend(name)
+        return self.backend
 
     def _check_batchnorm(self) -> None:
         if not any(isinstance(layer, BatchNormLayer) for layer in self.config.model.layers):

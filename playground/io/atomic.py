@@ -1,6 +1,8 @@
 """Atomic file writes: a temporary file in the same folder, then a rename over the target.
 
-A crash or an error mid-write never leaves a partial or truncated file behind.
+A crash or an error mid-write never leaves a partial or truncated file behind. The rename is
+``os.replace``, which overwrites the target on every system (``os.rename`` fails on Windows
+when the target exists).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
-        os.fchmod(fd, _mode_for(path))
+        if os.name != "nt" and hasattr(os, "fchmod"):  # Windows has no such bits (and no
+            os.fchmod(fd, _mode_for(path))             # os.fchmod before Python 3.13)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -13,7 +13,9 @@ A session (``AutosaveSlot``) holds an exclusive operating-system lock on its ``.
 the lock when the process ends, however it ends (crash, kill, power loss). A clean exit
 (``AutosaveSlot.close()``) deletes both files. So an autosave whose lock nobody holds belongs
 to a session that died without closing: it is recoverable. Locks, unlike process ids, are never
-mistaken for a new process that happens to get the same id.
+mistaken for a new process that happens to get the same id. Every lock goes through
+``LOCKS`` (``FlockLocks`` or ``MsvcrtLocks``, chosen by ``system_locks``), so both kinds are
+tested on any system (tests/test_autosave_locks.py).
 
 How the app uses it::
 
@@ -61,16 +63,64 @@ def autosave_folder(app_data: str | os.PathLike) -> Path:
 
 # --- operating-system locks --------------------------------------------------------------------
 
+class FlockLocks:
+    """POSIX (Linux, macOS): ``flock`` on the whole file, held by the open file; the system
+    drops it when the last descriptor closes. A file may be deleted while it is open."""
+
+    deletes_open_files = True
+
+    def __init__(self, fcntl_module: Any = None) -> None:
+        if fcntl_module is None:
+            import fcntl as fcntl_module
+        self.fcntl = fcntl_module
+
+    def lock(self, fd: int, wait: bool) -> None:
+        """Raise OSError if another open file holds the lock (and not ``wait``)."""
+        self.fcntl.flock(fd, self.fcntl.LOCK_EX | (0 if wait else self.fcntl.LOCK_NB))
+
+    def unlock(self, fd: int) -> None:
+        self.fcntl.flock(fd, self.fcntl.LOCK_UN)
+
+
+class MsvcrtLocks:
+    """Windows: ``msvcrt.locking`` on the file's first byte (a mandatory lock held by the
+    open handle, dropped when the handle closes or the process ends). Locking a region
+    starts at the file position, so every call seeks to 0 first. A file cannot be deleted
+    while any handle has it open: callers close before they delete."""
+
+    deletes_open_files = False
+
+    def __init__(self, msvcrt_module: Any = None) -> None:
+        if msvcrt_module is None:
+            import msvcrt as msvcrt_module
+        self.msvcrt = msvcrt_module
+
+    def lock(self, fd: int, wait: bool) -> None:
+        """Raise OSError if another handle holds the lock; ``wait`` is LK_LOCK, which
+        retries for about 10 seconds, then raises too."""
+        os.lseek(fd, 0, os.SEEK_SET)
+        self.msvcrt.locking(fd, self.msvcrt.LK_LOCK if wait else self.msvcrt.LK_NBLCK, 1)
+
+    def unlock(self, fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        self.msvcrt.locking(fd, self.msvcrt.LK_UNLCK, 1)
+
+
+def system_locks(os_name: str = os.name) -> FlockLocks | MsvcrtLocks:
+    """The lock kind of the operating system ``os_name`` (``os.name``: "nt" is Windows)."""
+    return MsvcrtLocks() if os_name == "nt" else FlockLocks()
+
+
+#: what every lock below goes through (tests put a MsvcrtLocks with a stand-in msvcrt here)
+LOCKS: FlockLocks | MsvcrtLocks = system_locks()
+
+_OPEN_FLAGS = os.O_RDWR | getattr(os, "O_BINARY", 0)
+
+
 def _lock(fd: int, wait: bool) -> bool:
     """Lock ``fd`` exclusively; False if another open file holds the lock (and not ``wait``)."""
     try:
-        if os.name == "nt":
-            import msvcrt
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        LOCKS.lock(fd, wait)
         return True
     except OSError:
         return False
@@ -78,13 +128,7 @@ def _lock(fd: int, wait: bool) -> bool:
 
 def _unlock(fd: int) -> None:
     try:
-        if os.name == "nt":
-            import msvcrt
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        LOCKS.unlock(fd)
     except OSError:
         pass
 
@@ -92,7 +136,7 @@ def _unlock(fd: int) -> None:
 def _owner_alive(lock_path: Path) -> bool:
     """Whether a running session holds ``lock_path`` (False when the file is gone)."""
     try:
-        fd = os.open(lock_path, os.O_RDWR)
+        fd = os.open(lock_path, _OPEN_FLAGS)
     except FileNotFoundError:
         return False
     except OSError:
@@ -107,9 +151,13 @@ def _owner_alive(lock_path: Path) -> bool:
 
 
 def _remove(path: Path) -> None:
+    """Delete ``path`` if it can be. A file that cannot be deleted (Windows: another program,
+    such as a virus scanner, has it open; a read-only folder) stays: a lock file nobody holds is
+    cleared by a later ``find_recoverable``, an autosave is offered again; neither is worth an
+    error at quit."""
     try:
         path.unlink()
-    except FileNotFoundError:
+    except OSError:
         pass
 
 
@@ -129,8 +177,8 @@ class AutosaveSlot:
         self.lock_path = self.folder / (stem + LOCK_SUFFIX)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._fd: int | None = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL,
-                                           0o644)
+            self._fd: int | None = os.open(self.lock_path,
+                                           _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, 0o644)
         except OSError as exc:
             raise WorkspaceError(f"cannot use the autosave folder {self.folder}: "
                                  f"{exc.strerror or exc}") from None
@@ -163,7 +211,7 @@ class AutosaveSlot:
         if self._fd is None:
             return
         _remove(self.path)
-        if os.name == "nt":  # Windows cannot delete a file that is open
+        if not LOCKS.deletes_open_files:  # Windows: close first, then delete
             _unlock(self._fd)
             os.close(self._fd)
             _remove(self.lock_path)
@@ -228,17 +276,17 @@ def _remove_stale_lock(lock: Path) -> None:
     """Delete a lock file nobody holds. An empty one may be a session starting up (it
     writes its pid only once it holds the lock), so it stays."""
     try:
-        fd = os.open(lock, os.O_RDWR)
+        fd = os.open(lock, _OPEN_FLAGS)
     except OSError:
         return
     stale = False
     try:
         if _lock(fd, wait=False):
             stale = os.fstat(fd).st_size > 0
-            if stale and os.name != "nt":
+            if stale and LOCKS.deletes_open_files:
                 _remove(lock)  # while holding the lock, so no session can be starting on it
             _unlock(fd)
     finally:
         os.close(fd)
-    if stale and os.name == "nt":  # Windows cannot delete a file that is open
+    if stale and not LOCKS.deletes_open_files:  # Windows: once closed
         _remove(lock)

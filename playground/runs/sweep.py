@@ -118,7 +118,7 @@ def grid(config: RunConfig, sets: Sequence[tuple[str, Sequence[Any]]], seeds: in
             # replace() validates: a seed beyond the config's range is a ConfigError
             cfg = combined if s == 0 else combined.replace(seed=combined.seed + s)
             name = run_name(labels, [combo[i] for i in named], cfg.seed, len(runs), names)
-            names.add(name)
+            names.add(name.casefold())
             runs.append((name, cfg))
     return runs
 
@@ -169,13 +169,15 @@ def value_text(value: Any) -> str:
 def run_name(labels: Sequence[str], combo: Sequence[Any], seed: int, index: int,
              taken: set[str]) -> str:
     """``lr=0.01_units=8_seed=0``: a folder name (unsafe characters become ``_``), made
-    unique with the run's number if it clashes, or the number alone if it is too long."""
+    unique with the run's number if it clashes, or the number alone if it is too long.
+    ``taken`` holds the names so far casefolded: on Windows and macOS ``target=A`` and
+    ``target=a`` would be one folder."""
     parts = [f"{label}={_UNSAFE.sub('_', value_text(v))[:40]}"
              for label, v in zip(labels, combo)]
     name = "_".join([*parts, f"seed={seed}"])
     if len(name) > 150:
         name = f"run{index:05d}_seed={seed}"
-    return name if name not in taken else f"{name}_{index}"
+    return name if name.casefold() not in taken else f"{name}_{index}"
 
 
 def group_label(labels: Sequence[str], obj: dict[str, Any], keys: Sequence[str]) -> str:

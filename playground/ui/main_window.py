@@ -11,6 +11,7 @@ worker thread trains and streams snapshots; this window only draws them.
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -55,6 +56,7 @@ from playground.ui.messages import in_user_words
 from playground.ui.notice_bar import NoticeBar
 from playground.ui.prediction_plot import PredictionPlot
 from playground.ui.run_notices import RunNotices
+from playground.ui.frame_pacer import FramePacer
 from playground.ui.widgets import on_screen
 from playground.ui.worker import DIVERGED_MESSAGE, TrainingController
 from playground.ui.workspace_files import WorkspaceFiles, workspace_filter
@@ -148,6 +150,8 @@ class MainWindow(QMainWindow):
         self.model.gate = self._gate
         self.files = FileLoader(self)
         self.controller = TrainingController(self.trainer, parent=self)
+        #: live snapshots drawn one view per event-loop turn (frame_pacer: no long stall)
+        self.pacer = FramePacer(self.controller.release_delivery, self)
         self._build_views()
         self.workspaces = WorkspaceFiles(self, autosave_dir)
         self._build_actions()
@@ -196,8 +200,12 @@ class MainWindow(QMainWindow):
         self.dynamics_view = _optional_view("dynamics_view", "DynamicsView")
         if self.dynamics_view is not None:
             self._output_pages.insert(2, (self.dynamics_view, "Dynamics"))
+        # narrow windows elide the titles (full in the tooltip) rather than scroll tabs away
+        self.output_tabs.setUsesScrollButtons(False)
+        self.output_tabs.tabBar().setElideMode(Qt.TextElideMode.ElideRight)
         for page, title in self._output_pages:
-            self.output_tabs.addTab(page, title)
+            index = self.output_tabs.addTab(page, title)
+            self.output_tabs.setTabToolTip(index, title)
         output = QSplitter(Qt.Vertical)
         output.setChildrenCollapsible(False)
         output.addWidget(self.decision_plot)
@@ -266,14 +274,20 @@ class MainWindow(QMainWindow):
         self.status = QLabel("")
         self.status.setAccessibleName("Training status")
         self.statusBar().addWidget(self.status, 1)
-        self.engine_label = QLabel("Preparing the engine (compiling, first start only)...")
+        # while the kernels compile, Play and Step train on the NumPy engine (the worker
+        # moves the run to the kernels when they are ready, mid-run, losing nothing)
+        self.engine_label = QLabel("Preparing the engine: training on NumPy while the fast "
+                                   "kernels compile (first start only)...")
         self.engine_label.setAccessibleName("Engine status")
+        self.engine_label.setToolTip(
+            "Play and Step train at once on the NumPy engine: the same training, only slower. "
+            "The compiled kernels are cached, so later starts skip this; when they are ready "
+            "the run moves to them between two steps, with nothing lost or repeated.")
         self.engine_busy = QProgressBar()
         self.engine_busy.setRange(0, 0)        # busy: no known end
         self.engine_busy.setMaximumWidth(120)
-        self.engine_busy.setAccessibleName("Preparing the engine")
-        self.engine_busy.setToolTip("The training kernels compile once and are then cached; "
-                                    "you can build a network meanwhile")
+        self.engine_busy.setAccessibleName("Compiling the fast kernels")
+        self.engine_busy.setToolTip(self.engine_label.toolTip())
         self.statusBar().addPermanentWidget(self.engine_label)
         self.statusBar().addPermanentWidget(self.engine_busy)
         self.set_engine_ready(False)
@@ -420,7 +434,7 @@ class MainWindow(QMainWindow):
         return yield_training_key(event) or super().eventFilter(watched, event)
 
     def _connect(self) -> None:
-        self.engine_ready.connect(lambda: self.set_engine_ready(True), Qt.QueuedConnection)
+        self.engine_ready.connect(self._engine_compiled, Qt.QueuedConnection)
         self.model.changed.connect(self._config_changed)
         self.controller.snapshot_ready.connect(self._show_snapshot)
         self.controller.failed.connect(self._worker_failed)
@@ -444,12 +458,21 @@ class MainWindow(QMainWindow):
 
     def prepare_engine(self) -> None:
         """Compile (or load from the cache) the kernels on a background thread, showing
-        "preparing the engine" until they are ready; the window stays responsive."""
+        "preparing the engine" until they are ready; the window stays responsive, and Play
+        and Step train on the NumPy engine meanwhile (the worker sees
+        ``warmup.compiling()``)."""
         from playground.engine.warmup import warm_up_in_background
         self.set_engine_ready(False)
         warm_up_in_background(self.engine_ready.emit)
 
+    def _engine_compiled(self) -> None:
+        """The warm-up ended: the worker moves the run to the compiled kernels."""
+        self.set_engine_ready(True)
+        self.controller.engine_changed()
+
     def set_engine_ready(self, ready: bool) -> None:
+        """Show (False) or hide (True) the engine status: the NumPy engine runs while the
+        kernels compile."""
         self.engine_ready_state = ready
         self.engine_label.setVisible(not ready)
         self.engine_busy.setVisible(not ready)
@@ -506,6 +529,7 @@ class MainWindow(QMainWindow):
         run = RunInfo.of(trainer)
         self.run = run
         self._last_snap = None
+        self.pacer.cancel()
         for view in self.views:
             view.set_run(run)
         for page, _title in self._output_pages:
@@ -659,16 +683,21 @@ class MainWindow(QMainWindow):
     def _show_snapshot(self, snap: Snapshot) -> None:
         if snap.run_id != self.trainer.run_id:
             return  # sent by a run that was replaced while it was on its way
-        if snap.steps and not self.engine_ready_state:
-            self.set_engine_ready(True)      # it trained: the kernels are there
+        if snap.steps and snap.engine == "fused" and not self.engine_ready_state:
+            self.set_engine_ready(True)      # it trained on the kernels: they are there
         if snap.units is not None or self._last_snap is None:
             self._last_snap = snap
         # while playing, a frame that redraws the regions leaves the curves to the next
         # frame (33 ms later): no frame pays for both (bench/ui.py's event-loop stalls)
         busy = self._playing and snap.grid is not None
-        for view in self.views:
-            if not (busy and getattr(view, "skips_grid_frames", False)):
-                view.show_snapshot(snap)
+        views = [view for view in self.views
+                 if not (busy and getattr(view, "skips_grid_frames", False))]
+        if self._playing:
+            self.pacer.play_out(snap, views)
+            if self.pacer.pending:            # the worker waits until the last has drawn
+                self.controller.hold_delivery()
+        else:
+            self.pacer.show(snap, views)
         self.epoch_label.setText(f"Epoch {snap.epoch:,}")
         self.step_label.setText(f"Step {snap.steps:,}")
         parts = [f"epoch {snap.epoch:,}"]
@@ -1045,8 +1074,10 @@ class MainWindow(QMainWindow):
             self._samples.pop(next(iter(self._samples)))
 
     def _remember(self, path: str) -> None:
-        recent = [p for p in self._recent() if p != str(path)]
-        self.settings.setValue("recent", [str(path)] + recent[:MAX_RECENT - 1])
+        path = os.path.abspath(str(path))
+        key = os.path.normcase(path)      # one file once on Windows: its case, its slashes
+        recent = [p for p in self._recent() if os.path.normcase(os.path.abspath(p)) != key]
+        self.settings.setValue("recent", [path] + recent[:MAX_RECENT - 1])
         self._refresh_recent()
 
     def _recent(self) -> list[str]:
@@ -1134,6 +1165,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
+        self.pacer.cancel()
         self.controller.shutdown()
         self.workspaces.close()
         super().closeEvent(event)

@@ -17,6 +17,7 @@ import time
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
+from playground.engine import warmup
 from playground.engine.session import Session, Snapshot
 from playground.engine.trainer import Trainer
 
@@ -48,6 +49,7 @@ class TrainingWorker(QObject):
         self._last_tick = time.monotonic()
         self._last_emit = 0.0
         self._last_grid = 0.0
+        self._moved = False        # this worker put the run on NumPy while the kernels compile
         # set by the UI thread once it has drawn the last snapshot: never queue a backlog
         self.delivered = threading.Event()
         self.delivered.set()
@@ -96,6 +98,7 @@ class TrainingWorker(QObject):
         """A new run (reset, or a data or structure change): training pauses."""
         self._stop()
         self._session = Session(trainer)
+        self._moved = False
         self._emit(force=True)
 
     @Slot(object)
@@ -127,6 +130,7 @@ class TrainingWorker(QObject):
         token. Then a snapshot, unless the request says the call changed nothing."""
         token, fn, refresh = request
         try:
+            self._sync_engine()
             result = fn(self._session.trainer)
         except Exception as exc:  # handed to the caller, who reports it
             result = exc
@@ -140,6 +144,28 @@ class TrainingWorker(QObject):
         range, so the regions fill the view; None for the data's range."""
         self._session.grid_bounds = None if bounds is None else tuple(map(float, bounds))
         self._emit(force=True)
+
+    @Slot()
+    def engine_changed(self) -> None:
+        """A background warm-up started or ended: move the run to the engine that can run
+        now, and show it."""
+        self._sync_engine()
+        self._emit(force=True)
+
+    def _sync_engine(self) -> None:
+        """The run trains on the NumPy backend while a background warm-up compiles the
+        kernels (``engine.warmup.compiling``: a compiled call would wait for it), then on
+        the backend it was built for. Switched here, on the worker's thread between chunks,
+        where the trainer is consistent; ``Trainer.use_backend`` keeps all of the run's
+        state, so the run goes on as if it had trained on one backend."""
+        t = self._session.trainer
+        if warmup.compiling():
+            if t.backend == "fused":
+                t.use_backend("numpy")
+                self._moved = True
+        elif self._moved:
+            t.use_backend("preferred")
+            self._moved = False
 
     @Slot()
     def shutdown(self) -> None:
@@ -197,6 +223,7 @@ class TrainingWorker(QObject):
 
     def _guarded(self, action, force: bool = True) -> None:
         try:
+            self._sync_engine()
             action()
         except Exception as exc:  # shown to the user; the app keeps running
             self.pause()
@@ -215,6 +242,7 @@ class TrainingWorker(QObject):
                           or not self.delivered.is_set()):
             return
         self.delivered.clear()
+        self._sync_engine()
         grid = self._with_grid and (force or now - self._last_grid >= GRID_INTERVAL)
         snap: Snapshot = self._session.snapshot(with_grid=grid)
         if grid:
@@ -244,6 +272,7 @@ class TrainingController(QObject):
     grid_plane_requested = Signal(object)
     call_requested = Signal(object)
     speed_requested = Signal(float)
+    engine_changed_requested = Signal()
     shutdown_requested = Signal()
 
     snapshot_ready = Signal(object)
@@ -270,7 +299,8 @@ class TrainingController(QObject):
                              (self.grid_bounds_requested, self._worker.set_grid_bounds),
                              (self.grid_plane_requested, self._worker.set_grid_plane),
                              (self.call_requested, self._worker.call),
-                             (self.speed_requested, self._worker.set_speed)):
+                             (self.speed_requested, self._worker.set_speed),
+                             (self.engine_changed_requested, self._worker.engine_changed)):
             signal.connect(slot)
         # waits for the worker to stop: quitting its loop right away could drop the command
         self.shutdown_requested.connect(self._worker.shutdown, Qt.BlockingQueuedConnection)
@@ -279,16 +309,31 @@ class TrainingController(QObject):
         self._worker.playing_changed.connect(self.playing_changed)
         self._worker.called.connect(self._called)
         self._pending: dict[int, object] = {}
+        self._held = False
         self._tokens = itertools.count()
         self._thread.start()
 
     def _deliver(self, snap) -> None:
         """Runs on the UI thread: hand the snapshot to the views, then let the worker send
-        the next one (so a slow paint drops frames instead of queueing them)."""
+        the next one (so a slow paint drops frames instead of queueing them). A receiver
+        that draws it later calls ``hold_delivery`` and then ``release_delivery``."""
+        self._held = False
         try:
             self.snapshot_ready.emit(snap)
         finally:
-            self._worker.delivered.set()
+            if not self._held:
+                self._worker.delivered.set()
+
+    def hold_delivery(self) -> None:
+        """From a ``snapshot_ready`` receiver: the snapshot is still being drawn; the
+        worker waits for ``release_delivery`` before it sends another (forced snapshots,
+        a step's or a pause's, still come)."""
+        self._held = True
+
+    def release_delivery(self) -> None:
+        """The held snapshot is drawn: the worker may send the next."""
+        self._held = False
+        self._worker.delivered.set()
 
     def play(self) -> None:
         self.play_requested.emit()
@@ -332,6 +377,11 @@ class TrainingController(QObject):
 
     def set_speed(self, epochs_per_second: float) -> None:
         self.speed_requested.emit(float(epochs_per_second))
+
+    def engine_changed(self) -> None:
+        """The kernels' warm-up started or ended (``engine.warmup``): the worker moves the
+        run to the engine that can run now, between two chunks."""
+        self.engine_changed_requested.emit()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop training and the thread; True when the thread ended in time."""
