@@ -103,6 +103,24 @@ def test_the_store_is_bounded_dropping_the_oldest_hidden_first():
         RunStore(limit=0)
 
 
+def test_add_many_keeps_each_in_turn_and_tells_once():
+    store = RunStore(limit=3)
+    heard = []
+    store.subscribe(lambda kind, ids: heard.append((kind, ids)))
+    store.add(fake(1))
+    store.set_shown(1, False)
+    heard.clear()
+    dropped = store.add_many([fake(2), fake(3), fake(4)])
+    assert [r.id for r in dropped] == [1]               # the hidden one, not the batch's
+    assert [r.id for r in store] == [2, 3, 4]
+    assert heard == [("added", (2, 3, 4)), ("removed", (1,))]   # one redraw for the batch
+    heard.clear()
+    dropped = store.add_many([fake(i) for i in range(5, 10)])  # more than the limit
+    assert [r.id for r in store] == [7, 8, 9] and len(dropped) == 5
+    assert heard == [("added", (7, 8, 9)), ("removed", (2, 3, 4))]   # never the batch's own
+    assert store.add_many([]) == () and heard[-1] == ("removed", (2, 3, 4))
+
+
 def test_many_long_runs_stay_small():
     """A 10,000-epoch run's record is at most MAX_POINTS points, and the store keeps at most
     ``limit`` of them: the bound of memory with many runs."""

@@ -405,3 +405,31 @@ def test_a_sweep_from_the_app_joins_the_table_as_a_group(window, qtbot, tmp_path
     assert all(r.epochs == 3 for r in kept)
     assert "train.optimizer.lr" in [view.table.horizontalHeaderItem(j).toolTip()
                                     for j in range(view.table.columnCount())]
+
+
+def test_a_sweeps_finished_runs_join_together_not_one_redraw_each(window, qtbot):
+    """Runs that finish within JOIN_INTERVAL of each other join the table in one refill
+    (a refill of a dozen rows, the plot and the differences is tens of ms: one per run
+    was the window's longest stall while a sweep ran); the last ones join when it ends."""
+    from types import SimpleNamespace
+
+    from playground.runs.record import RunRecord
+    from playground.ui import runs_sweep
+    view = window.runs_view
+    sweep = view.sweep
+    refills = []
+    real = view._refill
+    view._refill = lambda: (refills.append(len(view.store)), real())[1]
+    before = len(view.store)
+    records = [RunRecord.of(window.trainer, name=f"r{i}") for i in range(4)]
+    for i, record in enumerate(records[:3]):
+        sweep._progressed(SimpleNamespace(epochs_done=i, runs_done=i + 1, runs_total=4,
+                                          finished=record))
+    assert len(view.store) == before and refills == []       # none redrawn one by one
+    qtbot.waitUntil(lambda: len(view.store) == before + 3,
+                    timeout=int(4000 * runs_sweep.JOIN_INTERVAL))
+    assert refills == [before + 3]                            # all three in one refill
+    sweep._progressed(SimpleNamespace(epochs_done=4, runs_done=4, runs_total=4,
+                                      finished=records[3]))
+    sweep._done("done")                                       # the sweep ends: it joins now
+    assert len(view.store) == before + 4 and refills == [before + 3, before + 4]

@@ -110,21 +110,33 @@ class RunStore:
     def add(self, record: RunRecord, shown: bool = True) -> tuple[RunRecord, ...]:
         """Keep ``record`` (compacted) at the end, replacing a kept run of the same id; the
         runs dropped to stay within ``limit`` are returned (and told as "removed")."""
-        record = compact(record)
-        if record.id in self._records:
-            del self._records[record.id]
-        self._records[record.id] = record
-        self._hidden.discard(record.id)
-        if not shown:
-            self._hidden.add(record.id)
-        self._tell("added", (record.id,))
+        return self.add_many([record], shown)
+
+    def add_many(self, records: Sequence[RunRecord], shown: bool = True
+                 ) -> tuple[RunRecord, ...]:
+        """``add`` each of ``records`` in turn, the listeners told once ("added" with all
+        their ids): a sweep's runs join a view in one redraw, not one each."""
+        added = []
+        for record in records:
+            record = compact(record)
+            if record.id in self._records:
+                del self._records[record.id]
+            self._records[record.id] = record
+            self._hidden.discard(record.id)
+            if not shown:
+                self._hidden.add(record.id)
+            added.append(record.id)
+        kept = set(added)
         dropped = []
         while len(self._records) > self.limit:
-            victim = next((i for i in self._records if i in self._hidden and i != record.id),
-                          next(iter(self._records)))
+            victim = next((i for i in self._records if i in self._hidden and i not in kept),
+                          next((i for i in self._records if i not in kept),
+                               next(iter(self._records))))
             dropped.append(self._records[victim])
             self._forget(victim)
-        self._tell("removed", tuple(r.id for r in dropped))
+        gone = {r.id for r in dropped}
+        self._tell("added", tuple(i for i in added if i not in gone))
+        self._tell("removed", tuple(r.id for r in dropped if r.id not in kept))
         return tuple(dropped)
 
     def remove(self, run_id: int) -> None:

@@ -5,14 +5,16 @@ A sweep starts from the selected run's config (``SweepDialog``), trains in worke
 processes (``SweepRunner``: ``runs.sweep.run_sweep``, one core left to the window) and
 writes its folder as ``playground sweep`` does. Each run is kept as it finishes, named
 "sweep N: <its folder name>" (``lr=0.03_seed=0``); the runs that differ only in their seed
-share a colour, so the spread over seeds reads at a glance.
+share a colour, so the spread over seeds reads at a glance. Finished runs join at most every
+``JOIN_INTERVAL`` seconds, together (``RunStore.add_many``): the table, the plot and the
+differences are redrawn once for them, not once a run (bench/ui.py's sweep phase).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtWidgets import QProgressBar, QPushButton
 
 from playground.progress import Cancelled
@@ -21,6 +23,8 @@ from playground.ui.sweep_runner import SweepRunner
 
 #: how long a quitting app waits for a cancelled sweep's workers (seconds)
 QUIT_WAIT = 10.0
+#: finished runs join the table together, at most this often (seconds)
+JOIN_INTERVAL = 0.5
 
 
 class RunsSweep(QObject):
@@ -34,6 +38,11 @@ class RunsSweep(QObject):
         self.count = 0
         self._plan: dict[str, tuple[str, str]] = {}   # config JSON -> (name, colour)
         self.result = None
+        self._joining: list = []                      # finished, not in the table yet
+        self._join_timer = QTimer(self)
+        self._join_timer.setSingleShot(True)
+        self._join_timer.setInterval(round(JOIN_INTERVAL * 1000))
+        self._join_timer.timeout.connect(self.join)
         self.button = QPushButton("Sweep...")
         self.button.setAccessibleName("Sweep")
         self.button.setToolTip("Train every combination of some values (and seeds) of the "
@@ -95,7 +104,16 @@ class RunsSweep(QObject):
         if record is not None:
             name, colour = self._plan.get(record.config.to_json(), (record.name,
                                                                     record.colour))
-            self.view.store.add(record.renamed(name).recoloured(colour))
+            self._joining.append(record.renamed(name).recoloured(colour))
+            if not self._join_timer.isActive():
+                self._join_timer.start()
+
+    def join(self) -> None:
+        """Keep the runs finished since the last join, in one go."""
+        self._join_timer.stop()
+        records, self._joining = self._joining, []
+        if records:
+            self.view.store.add_many(records)
 
     def _finished(self, result) -> None:
         self.result = result
@@ -112,6 +130,7 @@ class RunsSweep(QObject):
             self._done(f"Sweep {self.count} stopped: {text}")
 
     def _done(self, message: str) -> None:
+        self.join()
         for w in (self.bar, self.cancel):
             w.hide()
         self.button.setEnabled(True)
