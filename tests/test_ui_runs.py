@@ -431,5 +431,12 @@ def test_a_sweeps_finished_runs_join_together_not_one_redraw_each(window, qtbot)
     assert refills == [before + 3]                            # all three in one refill
     sweep._progressed(SimpleNamespace(epochs_done=4, runs_done=4, runs_total=4,
                                       finished=records[3]))
+    drawn = []
+    plot = view.plot
+    real_draw = plot._draw
+    plot._draw = lambda record: (drawn.append(record.name), real_draw(record))[1]
     sweep._done("done")                                       # the sweep ends: it joins now
     assert len(view.store) == before + 4 and refills == [before + 3, before + 4]
+    assert drawn == ["r3"]               # the curves already drawn are left as they are
+    plot.log_check.setChecked(True)      # a setting that changes them redraws them all
+    assert {"r0", "r1", "r2", "r3"} <= set(drawn)

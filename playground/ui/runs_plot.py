@@ -139,7 +139,9 @@ class RunsPlot(QWidget):
         """Draw ``records`` (the shown runs); the chooser offers what ``all_records`` (or
         these) recorded, keeping the chosen metric while it is offered."""
         self._all = list(all_records) or list(records)
+        before = self.metric.label if self.metric is not None else None
         self._update_metrics(self._all)
+        same_metric = before == (self.metric.label if self.metric is not None else None)
         wanted = {r.id: r for r in records}
         self._order = [r.id for r in records]
         for run_id in [i for i in self._items if i not in wanted]:
@@ -147,7 +149,11 @@ class RunsPlot(QWidget):
                 self.plot.removeItem(item)
             self._records.pop(run_id, None)
         for record in records:
+            drawn = (same_metric and record.id in self._items
+                     and self._records.get(record.id) is record)   # records are immutable
             self._records[record.id] = record
+            if drawn:             # a sweep's runs join a plot of many: only theirs drawn
+                continue
             if record.id not in self._items:
                 raw = self.plot.plot([], [])
                 smooth = self.plot.plot([], [])
