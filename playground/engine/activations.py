@@ -212,9 +212,14 @@ def _np_sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
+_ERF = np.vectorize(math.erf, otypes=[np.float64])
+
+
 def _np_erf(z: np.ndarray) -> np.ndarray:
-    from scipy.special import erf  # scikit-learn's dependency; imported when GELU is first used
-    return erf(z)
+    """math.erf elementwise, as the kernels call it (no dependency beyond NumPy), in z's
+    dtype."""
+    z = np.asarray(z)
+    return _ERF(z).astype(z.dtype, copy=False) if z.size else np.zeros_like(z)
 
 
 def _numpy_forward(code: int, z: np.ndarray) -> np.ndarray:
