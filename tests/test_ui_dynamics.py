@@ -78,6 +78,28 @@ def test_the_curves_hold_the_snapshots_dynamics(view):
     assert "batchnorm γ" in text and not view.note.isVisible()
 
 
+def test_a_new_run_of_the_same_layers_reuses_the_curves_emptied(view):
+    """A new dataset or a reset keeps the layers: their curves are kept, emptied, then
+    filled by the new run's snapshots; other layers get their own curves."""
+    t, session = trained()
+    shown(view, t, session)
+    kept = dict(view.grad_curves)
+    t2, session2 = trained(epochs=2)
+    view.set_run(RunInfo.of(t2))
+    assert view.grad_curves == kept                      # the same curve objects
+    assert all(len(c.xData if c.xData is not None else []) == 0
+               for c in view.grad_curves.values())      # emptied until the new run draws
+    snap = session2.snapshot()
+    view.show_snapshot(snap)
+    view.flush()
+    np.testing.assert_array_equal(view.grad_curves[0].xData, snap.dynamics.curves["epoch"])
+    other = Trainer(run_config([{"type": "dense", "units": 4, "activation": "relu"}],
+                               source="spiral", data={"samples": 40}))
+    view.set_run(RunInfo.of(other))
+    assert set(view.grad_curves) != set(kept) or any(
+        view.grad_curves[i] is not kept[i] for i in view.grad_curves)
+
+
 def test_the_heat_map_shows_the_chosen_layers_histograms(view):
     t, session = trained()
     snap = shown(view, t, session)
