@@ -93,6 +93,7 @@ class DynamicsView(QWidget):
         self._series: list[Series] = []
         self._health: list[Series] = []
         self._groups = 1
+        self._shape: tuple | None = None   # (groups, series, health) the curves were made for
         self._snap = None
         self._drawn = None
         self._every = 1
@@ -217,7 +218,7 @@ class DynamicsView(QWidget):
         self._health = [Series(m.index, names[m.index][0], names[m.index][1])
                         for m in watched]
         shape = (self._groups, tuple(self._series), tuple(self._health))
-        if shape == getattr(self, "_shape", None):
+        if shape == self._shape:
             # the same layers as the run before (a new dataset, a reset): its curves, emptied
             # (making a pyqtgraph curve costs ~5 ms, and a new run should not wait for it)
             for curves in (self.grad_curves, self.ratio_curves, self.health_curves):
