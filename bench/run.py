@@ -112,13 +112,21 @@ def ours_worker(key: str, data_dir: str, backend: str | None) -> int:
             trainer.evaluate_epochs = True   # the app's mode, whatever the default becomes
         last = trainer.evaluate()
 
+        dynamics = getattr(trainer, "dynamics", None)
+        app_every = getattr(dynamics, "every", 0)
+
         def no_eval(k: int) -> None:
             if has_switch:
+                # as `playground train` without --history: no evaluation, no dynamics
                 trainer.evaluate_epochs = False
+                if dynamics is not None:
+                    dynamics.set_every(0)
                 try:
                     trainer.run_epochs(k)
                 finally:
                     trainer.evaluate_epochs = True
+                    if dynamics is not None:
+                        dynamics.set_every(app_every)
                 return
             trainer.evaluate = lambda: last
             try:
@@ -489,8 +497,9 @@ def report(results: dict[str, Any]) -> str:
     out.append(_table(["workload", "train/test", "batch", "steps/ep", "ours", "torch",
                        "sklearn", "ours/torch", "target", "result", "ours/sklearn"], rows))
     out += ["",
-            "ours    = Trainer.run_epochs with Trainer.evaluate_epochs = False: shuffled batches,",
-            "          no per-epoch evaluation.",
+            "ours    = Trainer.run_epochs with Trainer.evaluate_epochs = False and no training",
+            "          dynamics recorded, as `playground train` without --history: shuffled",
+            "          batches, no per-epoch evaluation (the twins record no dynamics either).",
             "torch   = twin loop: zero_grad, forward, loss, backward, step; tensors made once,",
             "          torch.randperm per epoch, batches sliced.",
             "sklearn = MLPClassifier.fit(max_iter=N) (shuffle on, tol 0, no early stopping),",
@@ -510,7 +519,8 @@ def report(results: dict[str, Any]) -> str:
                     "eval share ours", "torch", "sklearn"], rows),
             "",
             "ours    = Trainer.run_epochs, what the app does (eval-mode loss + accuracy over",
-            "          train and test, the fused kernel's evaluate).",
+            "          train and test, the fused kernel's evaluate; dynamics recorded at the",
+            "          app's spacing).",
             "torch   = the twin plus model.eval(), no_grad, loss and accuracy read with .item().",
             "sklearn = the same fit, evaluating from its epoch-end hook (_forward_pass_fast,",
             "          log-loss and accuracy in NumPy).",

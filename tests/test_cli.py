@@ -134,6 +134,25 @@ def test_divergence_exits_1_and_writes_nothing(tmp_path, capsys):
     assert not out_path.exists()
 
 
+def test_divergence_names_the_first_epoch_whose_loss_is_not_finite(tmp_path, capsys):
+    """The CLI trains in chunks of epochs (one kernel call each where it can): the epoch it
+    names is still the first one whose loss was not finite, as epoch by epoch."""
+    import math
+
+    from playground.config import RunConfig
+    from playground.engine.trainer import Trainer
+    obj = {"format": 1, "data": {"source": "plane", "samples": 50},
+           "model": {"type": "mlp", "layers": [{"type": "dense", "units": 8,
+                                                "activation": "relu"}]},
+           "train": {"epochs": 60, "optimizer": {"name": "sgd", "lr": 0.35, "momentum": 0.9}}}
+    reference = Trainer(RunConfig.from_dict(obj), evaluate_epochs=False)
+    first = next(r["epoch"] for r in (reference.step_epoch() for _ in range(60))
+                 if not math.isfinite(r["batch_loss"]))
+    assert first > 4   # inside a chunk of several epochs, not the first
+    status, _, err = run(["train", write_config(tmp_path, obj), "--quiet"], capsys)
+    assert status == 1 and f"training diverged at epoch {first}:" in err
+
+
 # --- bad input: exit 2, one line, no traceback, no file ------------------------------------
 
 def _bad_csv(tmp_path, text):

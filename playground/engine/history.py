@@ -38,6 +38,11 @@ class History(Sequence):
                 self._kept = self._kept[1::2]
                 self.stride *= 2
 
+    @property
+    def latest(self) -> Record | None:
+        """The last record appended (kept or not), without building the sequence."""
+        return self._latest
+
     def _records(self) -> list[Record]:
         latest = self._latest
         if latest is None or (self._kept and self._kept[-1] is latest):

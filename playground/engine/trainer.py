@@ -414,9 +414,79 @@ class Trainer:
         self._train(None)
         return self.history[-1]
 
-    def run_epochs(self, n: int) -> None:
-        for _ in range(n):
-            self._train(None)
+    def run_epochs(self, n: int) -> np.ndarray:
+        """n whole epochs: as n ``step_epoch`` calls, to the bit (history, weights, random
+        streams), but epochs that need nothing of Python between them (no evaluation, no
+        dynamics recorded, no metric for the schedule) train in one kernel call. Returns
+        the n epochs' batch losses (the history may keep only some of their records)."""
+        out = np.empty(max(n, 0))
+        done = 0
+        while done < n:
+            k = self._fusable_epochs(n - done)
+            if k > 1:
+                out[done:done + k] = self._train_epochs(k)
+            else:
+                self._train(None)
+                out[done] = self.history.latest["batch_loss"]
+                k = 1
+            done += k
+        return out
+
+    #: most shuffled rows one fused call of ``run_epochs`` holds (epochs x rows, int64)
+    FUSED_ROWS = 1 << 18
+
+    def _fusable_epochs(self, n: int) -> int:
+        """How many of the next n epochs ``_train_epochs`` may train in one call (0 or 1:
+        train them one by one)."""
+        if (self.backend != "fused" or self.perceptron or self._order is not None
+                or self.evaluate_epochs or self.scheduler.needs_metric):
+            return 0
+        every = self.dynamics.every
+        if every > 0:   # up to the next recorded epoch, which goes alone
+            n = min(n, (self.epoch // every + 1) * every - self.epoch - 1)
+        return min(n, max(self.FUSED_ROWS // max(self.n_train, 1), 1))
+
+    @np.errstate(all="ignore")
+    def _train_epochs(self, k: int) -> np.ndarray:
+        """k whole epochs from an epoch's start in one ``kernels.train_epochs`` call: the
+        orders, dropout draws and learning rates that k ``_train(None)`` calls would take,
+        drawn and scheduled up front; their k history records afterwards. Returns their
+        batch losses."""
+        net, train, opt = self.model, self.config.train, self.optimizer
+        n, nb = self.n_train, self.batches_per_epoch
+        if train.shuffle:
+            orders = np.empty((k, n), np.int64)
+            for e in range(k):
+                orders[e] = self._shuffle_rng.permutation(n)
+        else:
+            orders = np.broadcast_to(np.arange(n), (k, n)).copy()
+        uniforms = (self._dropout_rng.random(k * n * net.dropout_width)
+                    if net.dropout_width else _NO_UNIFORMS)
+        lrs = np.empty(k)
+        lr = self.lr
+        for e in range(k):
+            lrs[e] = lr
+            lr = float(self.scheduler.step(lr, None))
+        hyper = kernels.hyper_vector(self.lr, opt.options, train.regularization, train.clip)
+        buf0, buf1, buf2, first = opt.kernel_state()
+        losses_out = np.empty((k, nb))
+        opt.steps = kernels.train_epochs(
+            net.plan, net.fplan, net.params, net.grads, net.stats, self.x_train, self._yf,
+            self._yi, orders, nb, self.batch_size, kernels.LOSS_CODES[self.loss_name], hyper,
+            lrs, kernels.OPT_CODES[opt.name], buf0, buf1, buf2, opt.steps, first,
+            net.weight_ranges, uniforms, losses_out, self.blas_min)
+        for bn in net.batchnorms:
+            bn.num_batches_tracked = np.int64(bn.num_batches_tracked + k * nb)
+        self.steps += k * nb
+        self._has_grads = True
+        self.dynamics.active = False
+        epoch_losses = losses_out.sum(axis=1) / nb
+        for e in range(k):
+            self.history.append({"epoch": self.epoch + e + 1, "lr": float(lrs[e]),
+                                 "batch_loss": float(epoch_losses[e])})
+        self.epoch += k
+        self.lr = lr
+        return epoch_losses
 
     def run_steps(self, n: int) -> None:
         """n batch steps (samples, for a perceptron), across epoch ends."""

@@ -1,0 +1,152 @@
+"""``Trainer.run_epochs`` trains runs of epochs in one kernel call (issue #14: a small
+network's epoch costs microseconds, and a call from Python per epoch cost as much again).
+It must be ``step_epoch`` n times to the bit: weights, optimizer state and step count,
+batchnorm's statistics, both random streams, the learning rate and every history record.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import blobs, run_config
+from playground.engine.trainer import Trainer
+
+DATA = blobs(n=45, f=3, k=3, test=15)
+CASES = {
+    "adam plain": dict(optimizer={"name": "adam", "lr": 0.01}),
+    "sgd momentum, step schedule, no shuffle": dict(
+        optimizer={"name": "sgd", "lr": 0.05, "momentum": 0.9}, shuffle=False,
+        schedule={"name": "step", "step_size": 2, "gamma": 0.5}),
+    "nesterov, l1, clip value, cosine": dict(
+        optimizer={"name": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": True},
+        regularization={"kind": "l1", "rate": 1e-3}, clip={"value": 0.5},
+        schedule={"name": "cosine"}),
+    "rmsprop centered, l2, clip norm, exponential": dict(
+        optimizer={"name": "rmsprop", "lr": 0.01, "centered": True, "momentum": 0.5},
+        regularization={"kind": "l2", "rate": 1e-3}, clip={"norm": 1.0},
+        schedule={"name": "exponential", "gamma": 0.9}),
+    "adamw amsgrad": dict(optimizer={"name": "adamw", "lr": 0.01, "amsgrad": True}),
+}
+EXTRAS = {"dense": (), "batchnorm dropout": ("batchnorm", "dropout")}
+
+
+def _config(case: str, extras: tuple[str, ...], dtype: str):
+    layers = [{"type": "dense", "units": 7, "activation": "tanh"}]
+    if "batchnorm" in extras:
+        layers.append({"type": "batchnorm"})
+    if "dropout" in extras:
+        layers.append({"type": "dropout", "p": 0.3})
+    layers.append({"type": "dense", "units": 5, "activation": "relu"})
+    return run_config(layers, batch_size=8, dtype=dtype, epochs=12, **CASES[case])
+
+
+def _state(t: Trainer) -> dict:
+    opt = t.optimizer
+    return {"params": t.model.params.copy(), "stats": t.model.stats.copy(),
+            "opt": {k: v.copy() for k, v in opt.state.items()}, "opt steps": opt.steps,
+            "steps": t.steps, "epoch": t.epoch, "lr": t.lr,
+            "bn": [int(bn.num_batches_tracked) for bn in t.model.batchnorms],
+            "shuffle rng": t._shuffle_rng.bit_generator.state,
+            "dropout rng": t._dropout_rng.bit_generator.state,
+            "history": [dict(r) for r in t.history]}
+
+
+def _assert_same(a: dict, b: dict) -> None:
+    for key in ("params", "stats"):
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert a["opt"].keys() == b["opt"].keys()
+    for key in a["opt"]:
+        np.testing.assert_array_equal(a["opt"][key], b["opt"][key], err_msg=key)
+    for key in ("opt steps", "steps", "epoch", "lr", "bn", "shuffle rng", "dropout rng"):
+        assert a[key] == b[key], key
+    assert len(a["history"]) == len(b["history"])
+    for ra, rb in zip(a["history"], b["history"]):
+        assert ra.keys() == rb.keys()
+        for key in ra:
+            if isinstance(ra[key], list):
+                assert ra[key] == rb[key], key
+            else:
+                assert ra[key] == rb[key] or (np.isnan(ra[key]) and np.isnan(rb[key])), key
+
+
+def _fused_calls(t: Trainer, monkeypatch) -> list[int]:
+    calls: list[int] = []
+    original = t._train_epochs
+    monkeypatch.setattr(t, "_train_epochs", lambda k: (calls.append(k), original(k))[1])
+    return calls
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("extras", list(EXTRAS))
+@pytest.mark.parametrize("case", list(CASES))
+def test_run_epochs_equals_step_epoch_to_the_bit(case, extras, dtype, monkeypatch):
+    config = _config(case, EXTRAS[extras], dtype)
+    one_by_one, fused = Trainer(config, dataset=DATA), Trainer(config, dataset=DATA)
+    for t in (one_by_one, fused):
+        t.dynamics.set_every(0)
+        t.evaluate_epochs = False
+    for _ in range(12):
+        one_by_one.step_epoch()
+    calls = _fused_calls(fused, monkeypatch)
+    losses = fused.run_epochs(12)
+    assert calls == [12]  # the epochs did train in one call
+    _assert_same(_state(one_by_one), _state(fused))
+    assert losses.tolist() == [r["batch_loss"] for r in one_by_one.history]
+
+
+def test_recorded_epochs_go_alone_and_the_rest_in_between(monkeypatch):
+    """Dynamics every 4th epoch: epochs 1-3 fused, 4 alone (its record has the dynamics),
+    5-7 fused, 8 alone, 9 and 10 fused; the same records as epoch by epoch."""
+    config = _config("adam plain", ("batchnorm", "dropout"), "float64")
+    one_by_one, fused = Trainer(config, dataset=DATA), Trainer(config, dataset=DATA)
+    for t in (one_by_one, fused):
+        t.dynamics.set_every(4)
+        t.evaluate_epochs = False
+    for _ in range(10):
+        one_by_one.step_epoch()
+    calls = _fused_calls(fused, monkeypatch)
+    losses = fused.run_epochs(10)
+    assert losses.tolist() == [r["batch_loss"] for r in one_by_one.history]
+    assert calls == [3, 3, 2]
+    assert [("grad_norm.0" in r) for r in fused.history] == [e % 4 == 0 for e in range(1, 11)]
+    _assert_same(_state(one_by_one), _state(fused))
+
+
+def test_what_needs_python_between_epochs_trains_them_one_by_one(monkeypatch):
+    """Per-epoch evaluation, a plateau schedule (it reads the epoch's loss) and an epoch
+    begun by Step batch leave nothing to fuse; the result is step_epoch's all the same."""
+    base = _config("adam plain", (), "float32")
+    plateau = run_config(base.model.to_dict()["layers"], batch_size=8, epochs=6,
+                         optimizer={"name": "adam", "lr": 0.01},
+                         schedule={"name": "plateau", "patience": 1})
+    for config, evaluate, first_batch in ((base, True, False), (plateau, False, False),
+                                          (base, False, True)):
+        one_by_one, fused = Trainer(config, dataset=DATA), Trainer(config, dataset=DATA)
+        for t in (one_by_one, fused):
+            t.evaluate_epochs = evaluate
+            t.dynamics.set_every(0)
+            if first_batch:
+                t.step_batch()
+        for _ in range(6):
+            one_by_one.step_epoch()
+        calls = _fused_calls(fused, monkeypatch)
+        fused.run_epochs(6)
+        assert calls == ([5] if first_batch else [])  # the begun epoch is finished alone
+        _assert_same(_state(one_by_one), _state(fused))
+
+
+def test_many_epochs_are_split_into_bounded_calls(monkeypatch):
+    """FUSED_ROWS bounds the orders one call holds: 45 rows, 100 rows a call -> 2 epochs."""
+    config = _config("adam plain", (), "float32")
+    one_by_one, fused = Trainer(config, dataset=DATA), Trainer(config, dataset=DATA)
+    for t in (one_by_one, fused):
+        t.dynamics.set_every(0)
+        t.evaluate_epochs = False
+    monkeypatch.setattr(Trainer, "FUSED_ROWS", 100)
+    for _ in range(5):
+        one_by_one.step_epoch()
+    calls = _fused_calls(fused, monkeypatch)
+    fused.run_epochs(5)
+    assert calls == [2, 2]   # and the fifth alone
+    _assert_same(_state(one_by_one), _state(fused))
