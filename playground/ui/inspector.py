@@ -240,7 +240,8 @@ class Inspector(QWidget):
         self._step_at = 0
         self._live = QTimer(self)
         self._live.setSingleShot(True)
-        self._live.timeout.connect(self._request)
+        self._live.setTimerType(Qt.PreciseTimer)   # a coarse timer may fire 5% early
+        self._live.timeout.connect(self._live_due)
         self._timer = QTimer(self)
         self._timer.setInterval(ANIMATION_MS)
         self._timer.timeout.connect(self._advance)
@@ -369,6 +370,10 @@ class Inspector(QWidget):
     def _schedule(self) -> None:
         """Trace again: now, or (playing) once LIVE_TRACES allows."""
         self._dirty = True
+        self._live_due()
+
+    def _live_due(self) -> None:
+        """Request the trace if LIVE_TRACES allows it now; else wake up when it does."""
         if not self._playing:
             self._request()
             return
