@@ -12,6 +12,8 @@ int64 labels, the weights named as torch.nn.Sequential's state_dict).
     python bench/peers.py sklearn --spec JSON [--threads N]
     python bench/peers.py peak [--size 2048] [--reps 5]       one core's float32 GFLOP/s
     python bench/peers.py rss-torch --spec JSON --epochs N    peak RSS of the torch twin
+    python bench/peers.py train-torch --spec JSON --epochs N  train N epochs, print the loss
+                                                              (bench/cli.py times it whole)
 
 The timing harness (Job, timed, serve) is also what our side's process in run.py uses, so both
 sides are timed by the same code. Protocol: one JSON object per line; the worker answers
@@ -473,10 +475,20 @@ def rss_torch(spec: dict[str, Any], epochs: int) -> dict[str, Any]:
             "ours_loaded": loaded_ours()}
 
 
+def train_torch(spec: dict[str, Any], epochs: int) -> dict[str, Any]:
+    """The twin as a command, like `playground train`: build, train, report the final loss."""
+    _torch_setup(spec)
+    twin = TorchTwin(spec, load_data(spec))
+    twin.run_epochs(epochs)
+    loss = twin.train_loss()
+    return {"epochs": epochs, "final_train_loss": loss, "finite": _finite(loss),
+            "ours_loaded": loaded_ours()}
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("what", choices=("torch", "sklearn", "peak", "rss-torch"))
+    p.add_argument("what", choices=("torch", "sklearn", "peak", "rss-torch", "train-torch"))
     p.add_argument("--spec", help="the workload as JSON (run.py's peer_spec)")
     p.add_argument("--threads", default="1")
     p.add_argument("--size", type=int, default=2048)
@@ -490,6 +502,9 @@ def main(argv: list[str] | None = None) -> int:
     spec.setdefault("threads", int(args.threads))
     if args.what == "rss-torch":
         print(json.dumps(rss_torch(spec, args.epochs)))
+        return 0
+    if args.what == "train-torch":
+        print(json.dumps(train_torch(spec, args.epochs)))
         return 0
     build = build_torch if args.what == "torch" else build_sklearn
     return serve(lambda: build(spec))

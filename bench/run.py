@@ -66,14 +66,6 @@ OURS_JOBS = ("run_epochs", "run_steps", "no_eval")
 
 # --- our side's process (--worker ours:KEY --data DIR) ---------------------------------------
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, (tuple, list)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
-
-
 def ours_worker(key: str, data_dir: str, backend: str | None) -> int:
     """Build our Trainer, write its rows and initial weights for the peers, then serve the
     timing protocol (peers.serve) for run_epochs, run_steps and training only."""
@@ -85,11 +77,7 @@ def ours_worker(key: str, data_dir: str, backend: str | None) -> int:
         trainer = wl.make_trainer(w, backend)
         init_written = wl.write_peer_data(trainer, data_dir)
         init_state = trainer.state_dict() if init_written else None
-        ds = trainer.dataset
-        n_out = int(getattr(trainer, "output_units", 1 if ds.n_classes == 2 else ds.n_classes))
-        loss = getattr(trainer, "loss_name", "bce" if n_out == 1 else "cross_entropy")
-        opt = getattr(trainer, "optimizer", None)
-        options = dict(getattr(opt, "options", {}) or {})
+        info = wl.trainer_info(trainer)
         bpe = trainer.batches_per_epoch
         t0 = time.perf_counter()
         trainer.run_epochs(1)   # first call: JIT compile (or load Numba's cache)
@@ -144,10 +132,7 @@ def ours_worker(key: str, data_dir: str, backend: str | None) -> int:
             "rows_test": int(trainer.x_test.shape[0]), "batches_per_epoch": int(bpe),
             "shuffle": bool(trainer.config.train.shuffle),
             "n_params": int(getattr(trainer.model, "n_params", 0)),
-            "n_features": int(trainer.x_train.shape[1]), "n_out": n_out,
-            "n_classes": int(ds.n_classes), "loss": loss,
-            "dtype": str(trainer.x_train.dtype),
-            "optimizer_options": {k: _jsonable(v) for k, v in options.items() if k != "lr"},
+            **info, "dtype": str(trainer.x_train.dtype),
             "init_written": init_written, "init_train_loss": init_loss,
             "first_epoch_s": first_epoch_s,
             "no_eval_method": "evaluate_epochs=False" if has_switch else "evaluate() stubbed",

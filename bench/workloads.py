@@ -175,6 +175,26 @@ def dense_macs_per_row(sizes: list[int]) -> int:
     return sum(a * b for a, b in zip(sizes, sizes[1:]))
 
 
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (tuple, list)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def trainer_info(trainer) -> dict[str, Any]:
+    """What peer_spec needs of our Trainer, as JSON-able values: the output units, the loss,
+    the optimizer's options as resolved (defaults filled in), the input width, the classes."""
+    ds = trainer.dataset
+    n_out = int(getattr(trainer, "output_units", 1 if ds.n_classes == 2 else ds.n_classes))
+    options = dict(getattr(getattr(trainer, "optimizer", None), "options", {}) or {})
+    return {"n_out": n_out,
+            "loss": getattr(trainer, "loss_name", "bce" if n_out == 1 else "cross_entropy"),
+            "optimizer_options": {k: _jsonable(v) for k, v in options.items() if k != "lr"},
+            "n_features": int(trainer.x_train.shape[1]), "n_classes": int(ds.n_classes)}
+
+
 def peer_spec(w: Workload, info: dict[str, Any], data_dir: str, threads: int) -> dict[str, Any]:
     """Everything but the arrays a twin needs, as JSON-able values: the workload's shapes and
     hyperparameters as our Trainer resolved them (``info`` comes from our side's process)."""

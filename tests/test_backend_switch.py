@@ -204,6 +204,24 @@ def test_a_background_warm_up_compiles_in_a_child_only_what_the_cache_lacks(monk
         assert calls == expected and done == [False] and not warmup.compiling()
 
 
+def test_a_delayed_warm_up_reports_compiling_at_once_and_starts_after_the_delay(monkeypatch):
+    """The app starts the warm-up a moment after show(): meanwhile compiling() is already
+    True, so a Step pressed in that moment trains on NumPy instead of compiling inline."""
+    import time
+    from playground.data import tabular
+    from playground.engine import warmup
+    started = []
+    monkeypatch.setattr(warmup, "cached", lambda dtypes: started.append(time.monotonic()))
+    monkeypatch.setattr(warmup, "compile_in_child", lambda dtypes: None)
+    monkeypatch.setattr(warmup, "warm_up", lambda dtypes: None)
+    monkeypatch.setattr(tabular, "preload", lambda: None)
+    t0 = time.monotonic()
+    thread = warmup.warm_up_in_background(dtypes=("float64",), start_after=0.3)
+    assert warmup.compiling() and not started
+    thread.join(30)
+    assert started[0] - t0 >= 0.3 and not warmup.compiling()
+
+
 def test_the_cache_is_read_for_each_dtype_and_a_frozen_app_compiles_in_process(monkeypatch,
                                                                                 tmp_path):
     from playground.engine import warmup

@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from typing import Callable
 
 import numpy as np
@@ -126,12 +127,15 @@ def _stop_children() -> None:
 
 
 def warm_up_in_background(on_done: Callable[[], None] | None = None,
-                          dtypes: tuple[str, ...] = ("float32",)) -> threading.Thread:
-    """Start ``warm_up`` on a daemon thread; ``compiling()`` is True from now until it ends,
-    then ``on_done`` runs on that thread. Kernels not in Numba's cache yet are compiled in a
-    child process first (``compile_in_child``), so that this process only loads them. Then
-    the same thread imports scikit-learn's datasets (2-5 s on a cold start), so that a
-    first pick of a table does not freeze the window while they load."""
+                          dtypes: tuple[str, ...] = ("float32",),
+                          start_after: float = 0.0) -> threading.Thread:
+    """Start ``warm_up`` on a daemon thread, ``start_after`` seconds from now; ``compiling()``
+    is True from now until it ends, then ``on_done`` runs on that thread. Kernels not in
+    Numba's cache yet are compiled in a child process first (``compile_in_child``), so that
+    this process only loads them. Then the same thread imports scikit-learn's datasets (2-5 s
+    on a cold start), so that a first pick of a table does not freeze the window while they
+    load. The app waits a moment before starting, so that the window's first layout and paint
+    do not share the two cores of a small machine with the compiler."""
     global _running
     with _lock:
         _running += 1
@@ -139,6 +143,8 @@ def warm_up_in_background(on_done: Callable[[], None] | None = None,
     def run() -> None:
         global _running
         try:
+            if start_after > 0:
+                time.sleep(start_after)
             if not cached(dtypes):
                 compile_in_child(dtypes)   # if it fails, warm_up compiles here, as it can
             warm_up(dtypes)

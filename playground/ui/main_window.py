@@ -72,6 +72,8 @@ PANEL_MIN_WIDTH = 300
 INSPECTOR_BESIDE = 1600
 TITLE = "Neural network playground"
 KEEP_SAMPLES = 3
+#: seconds from show() to the start of the kernels' warm-up: the first layout and paint go first
+WARM_UP_AFTER = 0.5
 SHORTCUTS = (("Space", "Play / pause"), ("Right", "Step one batch"),
              ("Shift+Right", "Step one epoch"), ("Ctrl+R", "Reset the run (same initial weights)"),
              ("Ctrl+Shift+R", "Reset with new initial weights"),
@@ -463,7 +465,7 @@ class MainWindow(QMainWindow):
         ``warmup.compiling()``)."""
         from playground.engine.warmup import warm_up_in_background
         self.set_engine_ready(False)
-        warm_up_in_background(self.engine_ready.emit)
+        warm_up_in_background(self.engine_ready.emit, start_after=WARM_UP_AFTER)
 
     def _engine_compiled(self) -> None:
         """The warm-up ended: the worker moves the run to the compiled kernels."""
