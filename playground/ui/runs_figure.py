@@ -19,7 +19,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtWidgets import QApplication
-from pyqtgraph.exporters import ImageExporter, SVGExporter
 
 from playground.io.atomic import atomic_write_bytes
 from playground.ui import plot_style as ps
@@ -75,6 +74,8 @@ def figure_bytes(lines: Sequence[Line], y_label: str, title: str, log: bool,
         view.show()
         QApplication.processEvents()      # lay the figure out at its size
         item = view.ci
+        # imported here: pyqtgraph's exporters take 75 ms to import, a twentieth of a launch
+        from pyqtgraph.exporters import ImageExporter, SVGExporter
         if suffix == ".svg":
             with _closed_paths_tolerated():
                 return SVGExporter(item).export(toBytes=True)
@@ -106,6 +107,7 @@ def _closed_paths_tolerated():
     """pyqtgraph 0.14's SVG writer reads each path's "d" as "x,y" pairs and fails on the
     closing "Z" that Qt 6 writes for rectangles (the view box's frame): drop the Z while it
     exports (every such path already ends where it starts, so nothing drawn changes)."""
+    from pyqtgraph.exporters import SVGExporter
     module = sys.modules[SVGExporter.__module__]
     original = module.correctCoordinates
 
