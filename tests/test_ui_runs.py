@@ -440,3 +440,38 @@ def test_a_sweeps_finished_runs_join_together_not_one_redraw_each(window, qtbot)
     assert drawn == ["r3"]               # the curves already drawn are left as they are
     plot.log_check.setChecked(True)      # a setting that changes them redraws them all
     assert {"r0", "r1", "r2", "r3"} <= set(drawn)
+
+
+def test_a_sweeps_curves_are_made_ahead_and_taken_when_its_runs_join(window, qtbot):
+    """``reserve`` makes the curves of runs about to join over several event-loop turns,
+    hidden (out of the view's range); joining runs take them, drawn and shown, instead of
+    making theirs in the join's turn."""
+    from playground.runs.record import RunRecord
+    view = window.runs_view
+    plot = view.plot
+    made = []
+    real_new = plot._new_pair
+    plot._new_pair = lambda: (made.append(1), real_new())[1]
+    plot.reserve(3)
+    assert len(plot._spares) < 3                      # not all in the caller's turn
+    qtbot.waitUntil(lambda: len(plot._spares) == 3)
+    assert all(not item.isVisible() for pair in plot._spares for item in pair)
+    made.clear()
+    spares = [item for pair in plot._spares for item in pair]
+    records = [RunRecord.of(window.trainer, name=f"r{i}") for i in range(2)]
+    view.store.add_many(records)
+    assert made == []                                 # taken, none made in this turn
+    for record in records:
+        pair = plot.curves(record.id)
+        assert all(item.isVisible() and any(item is s for s in spares) for item in pair)
+    assert len(plot._spares) == 1 and plot._reserved == 1
+    qtbot.wait(50)
+    assert len(plot._spares) == 1                     # no more made than reserved
+
+
+def test_a_colours_swatch_is_painted_once_and_shows_the_colour(qtbot):
+    from playground.ui.runs_differences import SWATCH, swatch
+    red, again, blue = swatch("#d62728"), swatch("#d62728"), swatch("#1f77b4")
+    assert red.cacheKey() == again.cacheKey() != blue.cacheKey()
+    middle = red.pixmap(SWATCH, SWATCH).toImage().pixelColor(SWATCH // 2, SWATCH // 2)
+    assert middle.name() == "#d62728"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QApplication, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from playground.runs.compare import differences, editable_dict
@@ -24,7 +24,18 @@ SWATCH = 12
 
 
 def swatch(colour: str) -> QIcon:
-    """A run's colour as a small framed square (the table's and the headers' icon)."""
+    """A run's colour as a small framed square (the table's and the headers' icon). Made
+    once per colour (painting one costs a millisecond, and a table refill asks for each row's
+    again); the icons are kept on the application object, so they go with it."""
+    app = QApplication.instance()
+    cache = app.__dict__.setdefault("_playground_swatches", {}) if app is not None else {}
+    icon = cache.get(colour)
+    if icon is None:
+        icon = cache[colour] = _painted_swatch(colour)
+    return icon
+
+
+def _painted_swatch(colour: str) -> QIcon:
     pix = QPixmap(SWATCH, SWATCH)
     pix.fill(Qt.transparent)
     painter = QPainter(pix)

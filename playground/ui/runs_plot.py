@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QLabel, QSlider, QToolBar, QVBoxLayout, QWidget,
 )
@@ -73,6 +73,12 @@ class RunsPlot(QWidget):
         self.empty = pg.TextItem("", anchor=(0.5, 0.5))
         self.plot.addItem(self.empty, ignoreBounds=True)
         self._items: dict[int, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
+        # curves made ahead for runs about to join (``reserve``), hidden until taken
+        self._spares: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
+        self._reserved = 0
+        self._spare_timer = QTimer(self)
+        self._spare_timer.setSingleShot(True)
+        self._spare_timer.timeout.connect(self._make_spare)
         self._records: dict[int, RunRecord] = {}
         self._metrics: list[Metric] = []
         self._order: list[int] = []      # the runs in the table's order (for exports)
@@ -155,15 +161,45 @@ class RunsPlot(QWidget):
             if drawn:             # a sweep's runs join a plot of many: only theirs drawn
                 continue
             if record.id not in self._items:
-                raw = self.plot.plot([], [])
-                smooth = self.plot.plot([], [])
-                for item in (raw, smooth):
-                    item.setDownsampling(auto=True, method="peak")
-                    item.setClipToView(True)
-                self._items[record.id] = (raw, smooth)
+                self._items[record.id] = self._take_pair()
             self._style(record)
             self._draw(record)
         self._frame()
+
+    def reserve(self, runs: int) -> None:
+        """Make the curves of ``runs`` runs about to join (a sweep's) ahead, one run's per
+        event-loop turn: a pyqtgraph curve takes milliseconds to make, and sixteen runs
+        joining at once would otherwise make all of theirs in one turn."""
+        self._reserved = max(self._reserved, int(runs))
+        if len(self._spares) < self._reserved and not self._spare_timer.isActive():
+            self._spare_timer.start(0)
+
+    def _make_spare(self) -> None:
+        if len(self._spares) < self._reserved:
+            pair = self._new_pair()
+            for item in pair:
+                item.hide()         # hidden items are left out of the view's auto-range
+            self._spares.append(pair)
+        if len(self._spares) < self._reserved:
+            self._spare_timer.start(0)
+
+    def _take_pair(self) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+        if not self._spares:
+            return self._new_pair()
+        self._reserved = max(0, self._reserved - 1)
+        pair = self._spares.pop()
+        for item in pair:
+            item.show()
+        return pair
+
+    def _new_pair(self) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+        """A run's (raw, smoothed) curves, empty."""
+        raw = self.plot.plot([], [])
+        smooth = self.plot.plot([], [])
+        for item in (raw, smooth):
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+        return raw, smooth
 
     def update_run(self, record: RunRecord) -> None:
         """Redraw one run (the live one) with new data; the chooser gains what it has

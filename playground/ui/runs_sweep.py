@@ -96,6 +96,7 @@ class RunsSweep(QObject):
         self.view._say(f"Sweep {self.count}: {len(runs)} runs into {Path(out).name}, "
                        f"{self.runner.jobs} at a time")
         self.runner.start(runs, out, keys)
+        self.view.plot.reserve(len(runs))   # their curves made while the first ones train
 
     def _progressed(self, p) -> None:
         self.bar.setValue(min(p.epochs_done, self.bar.maximum()))
