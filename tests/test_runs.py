@@ -105,6 +105,29 @@ def test_differences_with_layers_and_options_only_some_have():
     assert "model.layers[0].units" not in d and "train.optimizer.lr" not in d
 
 
+def test_config_differences_are_those_of_the_editable_dicts_each_flattened_once(monkeypatch):
+    """The Runs view's path: untouched optimizer defaults are no difference, as through
+    ``editable_dict``; a config met again is not flattened again."""
+    from playground.runs import compare
+    a = RunConfig.from_dict(BASE)
+    b = duplicate_with(a, "train.optimizer.lr", 0.1)
+    c = RunConfig.from_dict({**BASE, "train": {"epochs": 2, "optimizer": {
+        "name": "sgd", "lr": 0.01, "momentum": 0.9}}})
+    for configs in ([a, b], [a, b, c], [c, a], [a, a]):
+        assert compare.config_differences(configs) == differences(
+            [editable_dict(x) for x in configs])
+    assert "train.optimizer.betas" not in compare.config_differences([a, b])
+    flattened = []
+    real = compare.flatten
+    monkeypatch.setattr(compare, "flatten", lambda *args: (flattened.append(1),
+                                                           real(*args))[1])
+    compare.config_differences([a, b, c])
+    assert flattened == []
+    d = duplicate_with(a, "train.optimizer.lr", 0.5)
+    assert compare.config_differences([a, d])["train.optimizer.lr"] == (0.01, 0.5)
+    assert flattened                          # the new config, once
+
+
 def test_key_paths_are_the_error_messages_paths():
     assert parse_path("model.layers[0].units") == ["model", "layers", 0, "units"]
     assert parse_path("train.optimizer.lr") == ["train", "optimizer", "lr"]

@@ -9,6 +9,7 @@ objects (``model.layers``) is compared entry by entry; a list of plain values
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -127,7 +128,11 @@ def differences(configs: Iterable[RunConfig | Mapping[str, Any]]) -> dict[str, t
     """The config keys whose values are not the same in every config: key path -> one value
     per config, in order (None where a config has no such key, e.g. a layer that only some
     have). Keys in the order they first appear."""
-    flat = [flatten(c.to_dict() if isinstance(c, RunConfig) else c) for c in configs]
+    return _flat_differences([flatten(c.to_dict() if isinstance(c, RunConfig) else c)
+                              for c in configs])
+
+
+def _flat_differences(flat: list[dict[str, Any]]) -> dict[str, tuple]:
     keys: list[str] = []
     seen: set[str] = set()
     for f in flat:
@@ -141,6 +146,18 @@ def differences(configs: Iterable[RunConfig | Mapping[str, Any]]) -> dict[str, t
         if any(_differ(values[0], v) for v in values[1:]):
             out[key] = values
     return out
+
+
+def config_differences(configs: Iterable[RunConfig]) -> dict[str, tuple]:
+    """``differences`` of the configs' ``editable_dict`` (an optimizer's untouched defaults
+    are not a difference), each config flattened once: the Runs view asks again on every
+    refill, for every kept run, and configs are immutable."""
+    return _flat_differences([_flat_editable(c) for c in configs])
+
+
+@functools.lru_cache(maxsize=4096)
+def _flat_editable(config: RunConfig) -> dict[str, Any]:
+    return flatten(editable_dict(config))     # read only: differences never writes to it
 
 
 def _differ(a: Any, b: Any) -> bool:

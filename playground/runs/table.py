@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from playground.runs.compare import differences, editable_dict, parse_path
+from playground.runs.compare import config_differences, parse_path
 from playground.runs.record import RunRecord
 
 #: (score key, short header), in the table's order.
@@ -55,7 +55,7 @@ class Table:
 
 def build(records: Sequence[RunRecord]) -> Table:
     records = tuple(records)
-    diff = differences(editable_dict(r.config) for r in records) if len(records) > 1 else {}
+    diff = config_differences(r.config for r in records) if len(records) > 1 else {}
     keys = tuple(diff)
     values = tuple(tuple(diff[k][i] for k in keys) for i in range(len(records)))
     scores = []

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QApplication, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from playground.runs.compare import differences, editable_dict
+from playground.runs.compare import config_differences
 from playground.runs.record import RunRecord
 from playground.runs.table import format_value
 
@@ -69,7 +69,7 @@ class RunsDifferences(QWidget):
         layout.addWidget(self.table, 1)
 
     def show_runs(self, records: Sequence[RunRecord]) -> None:
-        diff = differences(editable_dict(r.config) for r in records) if len(records) > 1 \
+        diff = config_differences(r.config for r in records) if len(records) > 1 \
             else {}
         t = self.table
         t.clear()
