@@ -8,9 +8,10 @@ import sys
 def freeze_startup_objects() -> None:
     """Exempt everything built so far (Qt bindings, pyqtgraph, the window) from Python's
     full garbage collections: such a collection walks every object and, at ~165,000 of
-    them, holds the interpreter for ~85 ms, a visible hitch in live plots (bench/ui.py)."""
+    them, holds the interpreter for ~85 ms, a visible hitch in live plots (bench/ui.py).
+    Without a collection first: that would cost the same 85 ms before the window's first
+    paint, to free the few hundred objects of start-up garbage that it finds."""
     import gc
-    gc.collect()
     gc.freeze()
 
 
@@ -68,11 +69,14 @@ def run_app(path: str | None = None) -> int:
     """Open the main window (with the config at ``path``, if given) and run the event loop."""
     from PySide6.QtWidgets import QApplication
 
-    from playground.ui.main_window import MainWindow
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
     set_identity(app)
-    collect_on_gui_thread(app)   # before any thread starts: a file, the warm-up, formulas
+    # before any thread starts (a file, the warm-up, formulas), and before the window's
+    # modules are imported: their imports then run no automatic collections either
+    collect_on_gui_thread(app)
+
+    from playground.ui.main_window import MainWindow
+
     window = MainWindow(autosave_dir=autosave_location())
     window.show()
     if path:  # a file that cannot be opened is reported; then any autosave is offered
