@@ -193,6 +193,28 @@ def test_the_window_has_a_dynamics_tab_that_updates_live(make_window, qtbot):
     assert page.grad_curves[0].xData[-1] == every
 
 
+def test_behind_another_tab_a_new_runs_curves_are_made_when_the_tab_opens(make_window, qtbot):
+    """A layer added while Curves is in front makes no Dynamics curves (a dozen cost the
+    window 30-40 ms); opening the tab makes them, one per tracked tensor, and they draw."""
+    window = make_window({"data": {"source": "xor", "samples": 200},
+                          "model": {"type": "mlp", "layers": LAYERS},
+                          "train": {"batch_size": 10, "epochs": 40}})
+    page, tabs = window.dynamics_view, window.output_tabs
+    assert tabs.currentWidget() is not page
+    made = []
+    real = page._curve
+    page._curve = lambda plot, s: (made.append(s.index), real(plot, s))[1]
+    window.layer_panel.add_dense.click()
+    qtbot.waitUntil(lambda: window.trainer is window.controller._worker._session.trainer)
+    assert made == []
+    tabs.setCurrentIndex(tabs.indexOf(page))
+    assert made and set(page._grad_curves) == set(window.trainer.dynamics.tensors)
+    for _ in range(window.trainer.dynamics.every):
+        window.controller.step_epoch()
+    qtbot.waitUntil(lambda: page._grad_curves[0].xData is not None
+                    and len(page._grad_curves[0].xData) >= 1, timeout=20000)
+
+
 def test_a_perceptron_has_no_dynamics_tab(make_window):
     window = make_window({"data": {"source": "xor"}, "model": {"type": "perceptron"}})
     tabs = window.output_tabs
