@@ -94,7 +94,7 @@ class DynamicsView(QWidget):
         self._series: list[Series] = []
         self._health: list[Series] = []
         self._groups = 1
-        self._shape: tuple | None = None   # (groups, series, health) the curves were made for
+        self._shape: tuple | None = None   # (groups, series, health) of the run shown
         self._snap = None
         self._drawn = None
         self._every = 1

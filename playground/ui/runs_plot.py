@@ -184,9 +184,9 @@ class RunsPlot(QWidget):
             self._spare_timer.start(0)
 
     def _take_pair(self) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+        self._reserved = max(0, self._reserved - 1)   # a reserved run has joined
         if not self._spares:
             return self._new_pair()
-        self._reserved = max(0, self._reserved - 1)
         pair = self._spares.pop()
         for item in pair:
             item.show()
