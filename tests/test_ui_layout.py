@@ -187,3 +187,21 @@ def test_the_stall_meter_sees_a_blocked_event_loop(qtbot):
     meter.stop()
     assert 0.28 < max(meter.gaps) < 1.0
     assert meter.stalls_ms()[-1] > 250 and meter.stalls_ms()[0] < 50
+    assert meter.longest_busy() < 0.1  # sleeping is not work
+
+
+def test_the_stall_meter_counts_the_ui_threads_own_work(qtbot):
+    import time
+
+    from playground.ui.stall_meter import StallMeter
+    meter = StallMeter()
+    meter.start()
+    qtbot.wait(50)
+    end = time.thread_time() + 0.3
+    while time.thread_time() < end:  # the UI thread computes something long
+        pass
+    qtbot.wait(50)
+    meter.stop()
+    assert 0.28 < meter.longest_busy() < 1.0
+    assert max(meter.gaps) >= meter.longest_busy()
+    assert sorted(meter.busy)[len(meter.busy) // 2] < 0.05

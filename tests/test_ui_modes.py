@@ -116,6 +116,22 @@ def test_regression_on_a_table_shows_predicted_against_true(qtbot, make_window):
     assert not w.output_tabs.isTabVisible(tab)
 
 
+def test_regression_without_a_test_split_plots_the_training_split(qtbot, make_window, errors):
+    # found by the monkey: the plane with test fraction 0 raised as the run was shown
+    w = make_window({"data": {"source": "plane", "samples": 80, "test_fraction": 0.0},
+                     "model": {"type": "mlp", "layers": [{"type": "dense", "units": 4}]}})
+    assert errors == [] and not w.trainer.dataset.has_test
+    scatter = w.prediction_plot
+    w.output_tabs.setCurrentIndex(w.output_tabs.indexOf(scatter))
+    y = w.trainer.dataset.y_train[:, 0]
+    lo, hi = scatter._range
+    assert lo < y.min() and hi > y.max()
+    snap = snapshot_after(qtbot, w, w.controller.step_epoch,
+                          lambda s: s.epoch == 1 and s.predictions is not None)
+    qtbot.waitUntil(lambda: len(scatter.scatter.data) == len(y), timeout=5000)
+    assert len(snap.predictions[0]) == len(y)
+
+
 def test_theme_applies_and_persists(qtbot, make_window, settings):
     w = make_window()
     w.theme_actions["dark"].trigger()

@@ -8,7 +8,11 @@ touched. After every action:
 - no exception reached Qt (pytest-qt's capture);
 - the panels show exactly what new panels show for the config;
 - the worker trains the run built from that config;
-- the UI thread never stalled more than ``MAX_STALL`` seconds;
+- the UI thread never worked more than ``MAX_STALL`` CPU seconds without returning to its
+  event loop, and never stood still more than ``MAX_WALL_STALL`` wall-clock seconds (a worker
+  holding the GIL, a compile on first use). The first bound is in the UI thread's CPU time
+  because CI's machine is shared: a neighbour made a 100 ms action take 294 ms of wall clock
+  there. bench/ui.py measures the wall-clock stalls a user feels;
 - memory stays bounded.
 
 A failing sequence is shrunk and printed as a list of actions: paste it into
@@ -48,6 +52,7 @@ from playground.ui.stall_meter import StallMeter  # noqa: E402
 SECONDS = float(os.environ.get("MONKEY_SECONDS", "60"))
 SEED = int(os.environ.get("MONKEY_SEED", random.randrange(2**32)))
 MAX_STALL = 0.25
+MAX_WALL_STALL = 1.0
 MAX_RSS_GROWTH_MB = 800
 FILES = ("good.json", "bad.json", "csv.json", "good.csv", "bad.csv", "nan.csv", "fifo.csv",
          "folder.json", "good.playground", "bad.playground", "good.safetensors",
@@ -243,8 +248,9 @@ class Monkey:
         qtbot.wait(5)  # let queued commands reach the worker
         qtbot.waitUntil(lambda: w.controller._worker._session.trainer is w.trainer, timeout=5000)
         qtbot.waitUntil(lambda: w.trainer.config == w.model.config, timeout=5000)
-        stall = self.meter.longest()
-        assert stall < MAX_STALL, f"the UI thread stalled {stall * 1000:.0f} ms"
+        busy, stall = self.meter.longest_busy(), self.meter.longest()
+        assert busy < MAX_STALL, f"the UI thread worked {busy * 1000:.0f} ms in one go"
+        assert stall < MAX_WALL_STALL, f"the UI thread stood still {stall * 1000:.0f} ms"
         assert panels_state(w) == fresh_panels_state(w)
         state = app_state(w)
         assert state["worker"] is state["trainer"]

@@ -58,8 +58,10 @@ class PredictionPlot(QWidget):
         ds = run.dataset
         self.applies = ds.task == "regression"
         if self.applies:
+            # the first target of each split (an empty test split is (0, targets): reshaping
+            # it to (0, -1) is what NumPy refuses)
             self.set_range(np.concatenate([np.asarray(y, np.float64).reshape(len(y), -1)[:, 0]
-                                           for y in (ds.y_train, ds.y_test)]))
+                                           for y in (ds.y_train, ds.y_test) if len(y)]))
 
     def show_snapshot(self, snap) -> None:
         if snap.predictions is not None and self.applies:
