@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -33,6 +34,24 @@ def test_engine_and_data_import_without_qt():
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_window_and_the_numpy_backend_never_import_numba():
+    # importing Numba costs a third of a second of the app's start; the window trains on
+    # NumPy until the warm-up (which imports it) has compiled the kernels (a perceptron has
+    # one backend, its kernel, compiled on first use)
+    code = ("import sys, numpy as np, playground.ui.main_window, playground.cli; "
+            "from playground.open_files import build_run; "
+            "from playground.ui.config_model import DEFAULT_CONFIG; "
+            "runs = [build_run(DEFAULT_CONFIG)]; "
+            "[r.trainer.use_backend('numpy') for r in runs]; "
+            "[r.trainer.step_epoch() for r in runs]; "
+            "[r.trainer.predict(r.trainer.x_train) for r in runs]; "
+            "loaded = [m for m in sys.modules if m.split('.')[0] in ('numba', 'llvmlite')]; "
+            "print(loaded[:5]); sys.exit(1 if loaded else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from playground.engine import kernels
+from playground.engine.lazy_kernels import kernels
 
 BINS = 31
 SAMPLE_ROWS = 256

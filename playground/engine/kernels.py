@@ -23,18 +23,11 @@ import math
 import numba
 import numpy as np
 
-from playground.engine.activations import JIT, _sigmoid, act_array, act_grad_array
-
-LINEAR, ACTIVATION, BATCHNORM, DROPOUT = 0, 1, 2, 3
-KIND, N_IN, N_OUT, P_OFF, CODE, S_OFF = range(6)
-LOSS_CODES = {"bce": 0, "cross_entropy": 1, "mse": 2}
-OPT_CODES = {"sgd": 0, "rmsprop": 1, "adam": 2, "adamw": 3}
-CLIP_CODES = {"none": 0, "norm": 1, "value": 2}
-REG_CODES = {"none": 0, "l1": 1, "l2": 2}
-# hyper: the step's scalars, in this order
-HYPER = ("lr", "momentum", "dampening", "nesterov", "weight_decay", "alpha", "eps", "centered",
-         "beta1", "beta2", "amsgrad", "reg_kind", "reg_rate", "clip_kind", "clip")
-
+from playground.engine.activation_kernels import JIT, _sigmoid, act_array, act_grad_array
+from playground.engine.plan_codes import (  # noqa: F401 (the kernels' names, read by others)
+    ACTIVATION, BATCHNORM, CLIP_CODES, CODE, DROPOUT, HYPER, KIND, LINEAR, LOSS_CODES, N_IN,
+    N_OUT, OPT_CODES, P_OFF, REG_CODES, S_OFF,
+)
 
 
 def hyper_vector(lr: float, options: dict, regularization, clip) -> np.ndarray:
@@ -51,7 +44,7 @@ def hyper_vector(lr: float, options: dict, regularization, clip) -> np.ndarray:
     return np.array([values.get(name, 0.0) for name in HYPER], np.float64)
 
 
-_JIT = JIT  # reassociation lets LLVM vectorize the dot products (see activations.JIT)
+_JIT = JIT  # reassociation lets LLVM vectorize the dot products (see activation_kernels.JIT)
 
 
 @numba.njit(**_JIT)

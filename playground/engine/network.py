@@ -80,7 +80,7 @@ class Network:
     def _build_plan(self) -> None:
         """The integer description the fused kernels run (see ``kernels``), and one flat
         buffer for the batchnorm running statistics, which the modules view."""
-        from playground.engine import kernels
+        from playground.engine import plan_codes as codes
         bns = [m for m in self.modules if m.kind == "batchnorm"]
         self.stats = np.zeros(sum(2 * m.n for m in bns), self.dtype)
         plan = np.zeros((len(self.modules), 6), np.int64)
@@ -88,8 +88,8 @@ class Network:
         width, stat = self.n_inputs, 0
         offsets = {id(m): self.param_slices[f"{i}.weight"].start
                    for i, m in enumerate(self.modules) if m.param_shapes}
-        kinds = {"linear": kernels.LINEAR, "activation": kernels.ACTIVATION,
-                 "batchnorm": kernels.BATCHNORM, "dropout": kernels.DROPOUT}
+        kinds = {"linear": codes.LINEAR, "activation": codes.ACTIVATION,
+                 "batchnorm": codes.BATCHNORM, "dropout": codes.DROPOUT}
         for i, m in enumerate(self.modules):
             out = m.n_out if m.kind == "linear" else width
             plan[i] = (kinds[m.kind], width, out, offsets.get(id(m), 0),

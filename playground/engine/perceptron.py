@@ -11,15 +11,15 @@ that is not linearly separable (XOR) that never happens.
 
 from __future__ import annotations
 
-import numba
+import threading
+
 import numpy as np
 
 from playground.engine.formulas import Formula
 from playground.engine.initializers import init_weight
 
 
-@numba.njit(cache=True, nogil=True)
-def perceptron_steps(weight, bias, x, targets, order, start, stop, lr, mistakes):
+def _steps(weight, bias, x, targets, order, start, stop, lr, mistakes):
     """Train on samples order[start:stop]; count mistakes per unit; return the position of the
     last sample that caused an update, or -1."""
     last = -1
@@ -40,6 +40,30 @@ def perceptron_steps(weight, bias, x, targets, order, start, stop, lr, mistakes)
                 mistakes[k] += 1
                 last = pos
     return last
+
+
+_COMPILE_LOCK = threading.Lock()
+
+
+def steps_kernel():
+    """``_steps`` compiled by Numba (``cache=True, nogil=True``), made on first use: importing
+    Numba costs about a third of a second, which nothing else at the app's start needs.
+    Also readable as ``perceptron.perceptron_steps``."""
+    kernel = globals().get("perceptron_steps")
+    if kernel is None:
+        import numba
+        with _COMPILE_LOCK:
+            kernel = globals().get("perceptron_steps")
+            if kernel is None:
+                kernel = numba.njit(cache=True, nogil=True)(_steps)
+                globals()["perceptron_steps"] = kernel
+    return kernel
+
+
+def __getattr__(name: str):
+    if name == "perceptron_steps":
+        return steps_kernel()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Perceptron:
@@ -96,8 +120,8 @@ class Perceptron:
 
     def train(self, x, targets, order, start, stop, lr) -> tuple[np.ndarray, int]:
         mistakes = np.zeros(self.n_units, np.int64)
-        last = perceptron_steps(self.weight, self.bias, x, targets, order, start, stop,
-                                self.dtype.type(lr), mistakes)
+        last = steps_kernel()(self.weight, self.bias, x, targets, order, start, stop,
+                              self.dtype.type(lr), mistakes)
         return mistakes, int(last)
 
     def state_spec(self) -> dict[str, tuple[tuple[int, ...], str]]:

@@ -31,10 +31,11 @@ from playground.config import BatchNormLayer, RunConfig
 from playground.data import plane as planes
 from playground.data.dataset import Dataset
 from playground.data.plane import Plane
-from playground.engine import clipping, kernels, losses, metrics, regularization
+from playground.engine import clipping, losses, metrics, regularization
 from playground.engine import run_state as run_states
 from playground.engine.dynamics import Recorder
 from playground.engine.history import History
+from playground.engine.lazy_kernels import kernels
 from playground.engine.network import Network
 from playground.engine.optimizers import Optimizer
 from playground.engine.perceptron import Perceptron

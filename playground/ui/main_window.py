@@ -72,8 +72,10 @@ PANEL_MIN_WIDTH = 300
 INSPECTOR_BESIDE = 1600
 TITLE = "Neural network playground"
 KEEP_SAMPLES = 3
-#: seconds from show() to the start of the kernels' warm-up: the first layout and paint go first
-WARM_UP_AFTER = 0.5
+#: seconds from show() to the start of the kernels' warm-up: the first layout and paint, and a
+#: first Step pressed at once (an epoch on NumPy, 0.2-0.3 s), go first; the warm-up imports
+#: Numba and compiles, holding the GIL for most of it (the kernels are ready 4-30 s later)
+WARM_UP_AFTER = 1.5
 SHORTCUTS = (("Space", "Play / pause"), ("Right", "Step one batch"),
              ("Shift+Right", "Step one epoch"), ("Ctrl+R", "Reset the run (same initial weights)"),
              ("Ctrl+Shift+R", "Reset with new initial weights"),
