@@ -43,21 +43,19 @@ def _steps(weight, bias, x, targets, order, start, stop, lr, mistakes):
 
 
 _COMPILE_LOCK = threading.Lock()
+_kernel = None
 
 
 def steps_kernel():
     """``_steps`` compiled by Numba (``cache=True, nogil=True``), made on first use: importing
     Numba costs about a third of a second, which nothing else at the app's start needs.
     Also readable as ``perceptron.perceptron_steps``."""
-    kernel = globals().get("perceptron_steps")
-    if kernel is None:
-        import numba
-        with _COMPILE_LOCK:
-            kernel = globals().get("perceptron_steps")
-            if kernel is None:
-                kernel = numba.njit(cache=True, nogil=True)(_steps)
-                globals()["perceptron_steps"] = kernel
-    return kernel
+    global _kernel
+    with _COMPILE_LOCK:   # the warm-up and the worker may ask at once: one dispatcher
+        if _kernel is None:
+            import numba
+            _kernel = numba.njit(cache=True, nogil=True)(_steps)
+    return _kernel
 
 
 def __getattr__(name: str):
