@@ -1,7 +1,9 @@
 """``Trainer.run_epochs`` trains runs of epochs in one kernel call (issue #14: a small
-network's epoch costs microseconds, and a call from Python per epoch cost as much again).
+network's epoch costs microseconds, and a call from Python per epoch cost as much again),
+evaluating each epoch inside that call when the run evaluates its epochs (the live app's).
 It must be ``step_epoch`` n times to the bit: weights, optimizer state and step count,
 batchnorm's statistics, both random streams, the learning rate and every history record.
+``run_steps`` trains the whole epochs among its steps that way.
 """
 
 from __future__ import annotations
@@ -113,16 +115,74 @@ def test_recorded_epochs_go_alone_and_the_rest_in_between(monkeypatch):
     _assert_same(_state(one_by_one), _state(fused))
 
 
+#: evaluated epochs: a cross-entropy run, a BCE run, and one without a test split
+EVALUATED = {"3 classes": DATA, "2 classes (bce)": blobs(n=45, f=3, k=2, seed=1, test=15),
+             "no test split": blobs(n=45, f=3, k=2, seed=2)}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("data", list(EVALUATED))
+@pytest.mark.parametrize("case", ["adam plain", "rmsprop centered, l2, clip norm, exponential"])
+def test_evaluated_epochs_train_in_one_call_with_step_epochs_records(case, data, dtype,
+                                                                     monkeypatch):
+    """Each epoch's train and test loss and accuracy, evaluated inside the fused call, are
+    evaluate()'s after step_epoch, to the bit (None where evaluate() says None)."""
+    config = _config(case, EXTRAS["batchnorm dropout"], dtype)
+    dataset = EVALUATED[data]
+    one_by_one, fused = Trainer(config, dataset=dataset), Trainer(config, dataset=dataset)
+    for t in (one_by_one, fused):
+        t.dynamics.set_every(0)
+    for _ in range(12):
+        one_by_one.step_epoch()
+    calls = _fused_calls(fused, monkeypatch)
+    fused.run_epochs(12)
+    assert calls == [12]
+    assert one_by_one.history[-1]["train_accuracy"] is not None
+    assert (one_by_one.history[-1]["test_loss"] is None) == (data == "no test split")
+    _assert_same(_state(one_by_one), _state(fused))
+
+
+def test_run_steps_trains_its_whole_epochs_in_one_call(monkeypatch):
+    """Steps from mid-epoch across five epoch ends: the begun epoch is finished batch by
+    batch, the whole epochs after it in one call, the rest batch by batch; as one step
+    at a time would train them (the live worker's chunks are run_steps calls)."""
+    config = _config("adam plain", ("dropout",), "float64")
+    one_by_one, fused = Trainer(config, dataset=DATA), Trainer(config, dataset=DATA)
+    for t in (one_by_one, fused):
+        t.dynamics.set_every(0)
+    per_epoch = fused.batches_per_epoch
+    n = 2 + 4 * per_epoch + 3
+    one_by_one.run_steps(2)
+    for _ in range(n - 2):
+        one_by_one.run_steps(1)
+    fused.run_steps(2)
+    calls = _fused_calls(fused, monkeypatch)
+    fused.run_steps(n - 2)
+    assert calls == [3]   # the begun epoch's rest alone, 3 whole epochs, 3 steps of the next
+    assert fused.steps == one_by_one.steps == n
+    state_a, state_b = _state(one_by_one), _state(fused)
+    # the begun epochs' batch losses are summed in another order: equal to rounding
+    for ra, rb in zip(state_a.pop("history"), state_b.pop("history")):
+        assert ra.keys() == rb.keys()
+        assert ra.pop("batch_loss") == pytest.approx(rb.pop("batch_loss"), rel=1e-12)
+        assert ra == rb
+    state_a["history"] = state_b["history"] = []
+    _assert_same(state_a, state_b)
+
+
 def test_what_needs_python_between_epochs_trains_them_one_by_one(monkeypatch):
-    """Per-epoch evaluation, a plateau schedule (it reads the epoch's loss) and an epoch
-    begun by Step batch leave nothing to fuse; the result is step_epoch's all the same."""
+    """Regression's evaluation (R² and MAE in the data's units), a plateau schedule (it
+    reads the epoch's loss) and an epoch begun by Step batch leave nothing to fuse; the
+    result is step_epoch's all the same."""
     base = _config("adam plain", (), "float32")
     plateau = run_config(base.model.to_dict()["layers"], batch_size=8, epochs=6,
                          optimizer={"name": "adam", "lr": 0.01},
                          schedule={"name": "plateau", "patience": 1})
+    regression = blobs(n=45, f=3, task="regression", test=15)
     for config, evaluate, first_batch in ((base, True, False), (plateau, False, False),
                                           (base, False, True)):
-        one_by_one, fused = Trainer(config, dataset=DATA), Trainer(config, dataset=DATA)
+        dataset = regression if evaluate else DATA
+        one_by_one, fused = Trainer(config, dataset=dataset), Trainer(config, dataset=dataset)
         for t in (one_by_one, fused):
             t.evaluate_epochs = evaluate
             t.dynamics.set_every(0)

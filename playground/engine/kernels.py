@@ -421,12 +421,19 @@ def train_batches(plan, fplan, params, grads, stats, x, yf, yi, order, start, n_
 @numba.njit(**_JIT)
 def train_epochs(plan, fplan, params, grads, stats, x, yf, yi, orders, n_batches, batch_size,
                  loss_code, hyper, lrs, opt_code, buf0, buf1, buf2, opt_steps,
-                 first_momentum, weight_ranges, uniforms, batch_losses, blas_min):
+                 first_momentum, weight_ranges, uniforms, batch_losses, blas_min,
+                 x_test, yf_test, yi_test, metrics):
     """Whole epochs back to back: epoch e trains all n_batches batches of ``x[orders[e]]`` at
     learning rate ``lrs[e]`` on its share of ``uniforms`` (equal shares), its batch losses
     into ``batch_losses[e]``; no training dynamics. ``train_batches`` epoch after epoch, in
     one call: a small network's epoch is microseconds, and a call from Python per epoch
-    cost as much as the training itself. Returns the optimizer's step count afterwards."""
+    cost as much as the training itself. Returns the optimizer's step count afterwards.
+
+    ``metrics`` (epochs, 4), unless it has no rows: after epoch e, ``evaluate`` of the
+    training split and of ``x_test`` (when it has rows) into metrics[e] as (train loss,
+    train accuracy, test loss, test accuracy), NaN for a test split without rows. Live
+    training evaluates every epoch; evaluated here, its epochs still need no Python
+    between them (the live app's worker would otherwise wait for the GIL after each call)."""
     share = uniforms.size // max(orders.shape[0], 1)
     first = first_momentum
     hyper = hyper.copy()
@@ -441,6 +448,13 @@ def train_epochs(plan, fplan, params, grads, stats, x, yf, yi, orders, n_batches
                                   uniforms[e * share:(e + 1) * share], batch_losses[e],
                                   blas_min, no_ranges, no_sums, no_counts, params[:0])
         first = False
+        if metrics.shape[0] > 0:
+            metrics[e, 0], metrics[e, 1] = evaluate(plan, fplan, params, stats, x, yf, yi,
+                                                    loss_code, blas_min)
+            metrics[e, 2] = metrics[e, 3] = np.nan
+            if x_test.shape[0] > 0:
+                metrics[e, 2], metrics[e, 3] = evaluate(plan, fplan, params, stats, x_test,
+                                                        yf_test, yi_test, loss_code, blas_min)
     return opt_steps
 
 

@@ -105,6 +105,7 @@ class Trainer:
         #: the targets the loss sees (standardized when ``dataset.y_mean`` is set)
         self.y_train = self._targets(dataset.scaled_targets(dataset.y_train))
         self.y_test = self._targets(dataset.scaled_targets(dataset.y_test))
+        self._yf_test, self._yi_test = self._kernel_targets(self.y_test)
         self._yf, self._yi = self._kernel_targets(self.y_train)
         self.n_train = self.x_train.shape[0]
         train = config.train
@@ -417,8 +418,9 @@ class Trainer:
 
     def run_epochs(self, n: int) -> np.ndarray:
         """n whole epochs: as n ``step_epoch`` calls, to the bit (history, weights, random
-        streams), but epochs that need nothing of Python between them (no evaluation, no
-        dynamics recorded, no metric for the schedule) train in one kernel call. Returns
+        streams), but epochs that need nothing of Python between them (no dynamics recorded,
+        no metric for the schedule, no evaluation in the data's units, which regression's
+        R² and MAE are) train in one kernel call. Returns
         the n epochs' batch losses (the history may keep only some of their records)."""
         out = np.empty(max(n, 0))
         done = 0
@@ -440,7 +442,8 @@ class Trainer:
         """How many of the next n epochs ``_train_epochs`` may train in one call (0 or 1:
         train them one by one)."""
         if (self.backend != "fused" or self.perceptron or self._order is not None
-                or self.evaluate_epochs or self.scheduler.needs_metric):
+                or (self.evaluate_epochs and self.loss_name == "mse")
+                or self.scheduler.needs_metric):
             return 0
         every = self.dynamics.every
         if every > 0:   # up to the next recorded epoch, which goes alone
@@ -471,27 +474,42 @@ class Trainer:
         hyper = kernels.hyper_vector(self.lr, opt.options, train.regularization, train.clip)
         buf0, buf1, buf2, first = opt.kernel_state()
         losses_out = np.empty((k, nb))
+        metrics = np.empty((k if self.evaluate_epochs else 0, 4))
         opt.steps = kernels.train_epochs(
             net.plan, net.fplan, net.params, net.grads, net.stats, self.x_train, self._yf,
             self._yi, orders, nb, self.batch_size, kernels.LOSS_CODES[self.loss_name], hyper,
             lrs, kernels.OPT_CODES[opt.name], buf0, buf1, buf2, opt.steps, first,
-            net.weight_ranges, uniforms, losses_out, self.blas_min)
+            net.weight_ranges, uniforms, losses_out, self.blas_min, self.x_test,
+            self._yf_test, self._yi_test, metrics)
         for bn in net.batchnorms:
             bn.num_batches_tracked = np.int64(bn.num_batches_tracked + k * nb)
         self.steps += k * nb
         self._has_grads = True
         self.dynamics.active = False
         epoch_losses = losses_out.sum(axis=1) / nb
+        has_test = self.x_test.shape[0] > 0
         for e in range(k):
-            self.history.append({"epoch": self.epoch + e + 1, "lr": float(lrs[e]),
-                                 "batch_loss": float(epoch_losses[e])})
+            record = {"epoch": self.epoch + e + 1, "lr": float(lrs[e]),
+                      "batch_loss": float(epoch_losses[e])}
+            if metrics.shape[0]:   # as evaluate() records a classification's epoch
+                m = metrics[e].tolist()
+                record.update(Evaluation(
+                    m[0], m[2] if has_test else None, None if m[1] < 0 else m[1],
+                    None if not has_test or m[3] < 0 else m[3]).record())
+            self.history.append(record)
         self.epoch += k
         self.lr = lr
         return epoch_losses
 
     def run_steps(self, n: int) -> None:
-        """n batch steps (samples, for a perceptron), across epoch ends."""
+        """n batch steps (samples, for a perceptron), across epoch ends; the whole epochs
+        among them as ``run_epochs`` trains them (in one kernel call where it can)."""
         while n > 0:
+            if self._order is None and n >= self.batches_per_epoch:
+                epochs = n // self.batches_per_epoch
+                self.run_epochs(epochs)
+                n -= epochs * self.batches_per_epoch
+                continue
             k = min(n, self._remaining_batches())
             self._train(k)
             n -= k
