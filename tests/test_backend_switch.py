@@ -235,3 +235,24 @@ def test_the_cache_is_read_for_each_dtype_and_a_frozen_app_compiles_in_process(m
     assert empty.stdout.split() == ["False"], empty.stderr[-2000:]
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert warmup.compile_in_child(("float32",)) is False
+
+
+def test_the_warm_up_compiles_what_the_apps_play_calls():
+    """After ``compile_kernels`` a live run (evaluated epochs, dynamics every few epochs,
+    fused between them) calls no kernel in types it has not compiled: a fresh install's first
+    Play compiled ``train_epochs`` on the worker for 8 s when the warm-up left it out."""
+    from playground.engine import kernels, perceptron, warmup
+    warmup.compile_kernels(("float32",))
+    dispatchers = [k for k in (*vars(kernels).values(), perceptron.perceptron_steps)
+                   if hasattr(k, "signatures") and hasattr(k, "py_func")]
+    before = {d.py_func.__name__: len(d.signatures) for d in dispatchers}
+    assert before["train_epochs"] > 0 and before["train_batches"] > 0
+    t = Trainer(run_config([{"type": "dense", "units": 6, "activation": "relu"},
+                            {"type": "dense", "units": 5, "activation": "tanh"}],
+                           batch_size=8, dtype="float32"), dataset=blobs(n=64, k=3, test=16))
+    t.dynamics.set_every(4)
+    t.run_steps(10 * t.batches_per_epoch + 3)
+    t.predict(t.x_test)
+    assert t.epoch == 10 and len(t.history) == 10
+    after = {d.py_func.__name__: len(d.signatures) for d in dispatchers}
+    assert after == before

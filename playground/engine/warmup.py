@@ -66,6 +66,8 @@ def compile_kernels(dtypes: tuple[str, ...] = ("float32",)) -> None:
             trainer = Trainer(cfg, dataset=data)
             trainer.dynamics.set_every(1)  # the dynamics kernels run at the epoch's end
             trainer.step_epoch()
+            trainer.dynamics.set_every(0)  # evaluated epochs in one call: the app's Play
+            trainer.run_epochs(2)
             trainer.predict(trainer.x_test)
 
 
@@ -75,8 +77,8 @@ def cached(dtypes: tuple[str, ...] = ("float32",)) -> bool:
     (this reads Numba's cache index, an internal of Numba's)."""
     try:
         from playground.engine import kernels, perceptron
-        for kernel in (kernels.train_batches, kernels.evaluate, kernels.forward_eval,
-                       kernels.weight_histograms, kernels.activation_health,
+        for kernel in (kernels.train_batches, kernels.train_epochs, kernels.evaluate,
+                       kernels.forward_eval, kernels.weight_histograms, kernels.activation_health,
                        perceptron.perceptron_steps):
             index = kernel._cache._cache_file._load_index()
             signatures = [str(key[0]) for key in index]
