@@ -277,6 +277,21 @@ def test_progress_counts_up_to_every_epoch(tmp_path):
     assert [label for label, _ in groups] == ["lr=0.01", "lr=0.02", "lr=0.03"]
 
 
+def test_the_curves_drawn_in_a_worker_are_those_drawn_here(tmp_path):
+    """The app draws curves.png in a worker process (off the window's GIL): the same
+    picture, byte for byte, as the command line draws in its own process, from the same
+    runs; nothing of matplotlib is imported here for it."""
+    runs = grid(RunConfig.from_dict(CONFIG), [("train.optimizer.lr", [0.01, 0.05])])
+    loaded = "matplotlib.figure" in sys.modules
+    there = run_sweep(runs, tmp_path / "worker", keys=["train.optimizer.lr"], jobs=1,
+                      plot_in_worker=True)
+    assert loaded or "matplotlib.figure" not in sys.modules
+    here = run_sweep(runs, tmp_path / "here", keys=["train.optimizer.lr"], jobs=1)
+    assert there.curves == tmp_path / "worker" / "curves.png"
+    png = there.curves.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == here.curves.read_bytes()
+
+
 # --- the command line ------------------------------------------------------------------------
 
 def _file(folder: Path) -> Path:

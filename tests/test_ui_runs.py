@@ -5,6 +5,7 @@ duplicate with one change starts a run that differs in exactly that key."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -18,7 +19,7 @@ from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QWidget  # noqa: E402
 
 from playground.runs import table  # noqa: E402
-from playground.runs.compare import differences  # noqa: E402
+from playground.runs.compare import differences, duplicate_with  # noqa: E402
 from playground.runs.smoothing import ema  # noqa: E402
 from playground.ui import plot_style as ps  # noqa: E402
 from playground.ui import theme  # noqa: E402
@@ -417,9 +418,9 @@ def test_a_sweeps_finished_runs_join_together_not_one_redraw_each(window, qtbot)
     from playground.ui import runs_sweep
     view = window.runs_view
     sweep = view.sweep
-    refills = []
-    real = view._refill
-    view._refill = lambda: (refills.append(len(view.store)), real())[1]
+    refills = []    # a refill, or rows added to the table: each redraws the plot once
+    real = view.plot.show_runs
+    view.plot.show_runs = lambda *a: (refills.append(len(view.store)), real(*a))[1]
     before = len(view.store)
     records = [RunRecord.of(window.trainer, name=f"r{i}") for i in range(4)]
     for i, record in enumerate(records[:3]):
@@ -440,6 +441,54 @@ def test_a_sweeps_finished_runs_join_together_not_one_redraw_each(window, qtbot)
     assert drawn == ["r3"]               # the curves already drawn are left as they are
     plot.log_check.setChecked(True)      # a setting that changes them redraws them all
     assert {"r0", "r1", "r2", "r3"} <= set(drawn)
+
+
+def _table_cells(view) -> list:
+    t = view.table
+    return ([t.horizontalHeaderItem(j).text() for j in range(t.columnCount())],
+            [t.verticalHeaderItem(i).text() for i in range(t.rowCount())],
+            [[(t.item(i, j).text(), t.item(i, j).font().italic(),
+               int(t.item(i, j).textAlignment()))
+              for j in range(t.columnCount())] for i in range(t.rowCount())],
+            [t.item(i, 0).checkState() for i in range(t.rowCount())])
+
+
+def test_runs_that_join_are_rows_inserted_as_a_refill_would_draw_them(window, qtbot):
+    """Kept runs whose joining changes no column get rows of their own above the live row;
+    the other rows keep their items (a refill remakes every row: a long sweep's joins grew
+    dearer one after another). The table reads as a refill draws it; a join that brings a
+    new column (a key that now differs) refills."""
+    from playground.runs.record import RunRecord
+    view = window.runs_view
+    base = window.trainer.config
+    def with_lr(lr):
+        config = duplicate_with(base, "train.optimizer.lr", lr)
+        return dataclasses.replace(RunRecord.of(window.trainer, name=f"lr {lr}"),
+                                   config=config)
+    first = [with_lr(lr) for lr in (0.01, 0.02)]
+    view.store.add_many(first)       # lr now differs: a new column, so a refill
+    before = [view.table.item(i, 0) for i in range(view.table.rowCount())]
+    refills = []
+    real = view._refill
+    view._refill = lambda: (refills.append(1), real())[1]
+    more = [with_lr(lr) for lr in (0.03, 0.04)]
+    view.store.add_many(more)
+    assert refills == []
+    t = view.table
+    assert t.rowCount() == len(before) + 2
+    assert [t.item(i, 0) for i in range(len(before) - 1)] == before[:-1]   # kept items
+    assert t.item(t.rowCount() - 1, 0) is before[-1]                       # the live row
+    inserted = _table_cells(view)
+    view._refill = real
+    view._refill()
+    assert _table_cells(view) == inserted
+    assert [t.item(i, 0).text() for i in range(t.rowCount())][-3:-1] == ["lr 0.03", "lr 0.04"]
+    other = duplicate_with(base, "seed", base.seed + 7)
+    view._refill = lambda: (refills.append(1), real())[1]
+    view.store.add(dataclasses.replace(RunRecord.of(window.trainer, name="seed"),
+                                       config=other))
+    assert refills == [1]            # seed now differs too: a new column, a refill
+    assert "seed" in _table_cells(view)[0]
 
 
 def test_a_sweeps_curves_are_made_ahead_and_taken_when_its_runs_join(window, qtbot):

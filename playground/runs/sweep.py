@@ -278,11 +278,15 @@ def run_sweep(runs: Sequence[tuple[str, RunConfig]], out: str | os.PathLike, *,
               keys: Sequence[str] = (), jobs: int = 1,
               on_progress: Callable[[SweepProgress], None] | None = None,
               cancelled: Callable[[], bool] | None = None, plot: bool = True,
-              max_points: int | None = None) -> SweepResult:
+              max_points: int | None = None, plot_in_worker: bool = False) -> SweepResult:
     """Train ``runs`` (from ``grid``) ``jobs`` at a time and write DIR (see the module's
     doc); ``keys`` are the swept key paths (summary.csv's columns). ``on_progress`` is
     called on this thread as runs advance; ``cancelled()`` true stops the sweep
-    (``playground.progress.Cancelled``). On any error nothing is left of DIR."""
+    (``playground.progress.Cancelled``). On any error nothing is left of DIR.
+    ``plot_in_worker`` draws curves.png in a worker process, not in this one: the app's
+    choice, where matplotlib's import and drawing on a thread would hold the window's GIL
+    (its event loop then waits for it, in turns of 5 ms, at every call into Qt); the
+    command line keeps it here, where matplotlib loads while the workers train."""
     from playground.engine.session import MAX_POINTS
     from playground.io.atomic import atomic_write_bytes, atomic_write_text
     from playground.runs import worker
@@ -298,7 +302,7 @@ def run_sweep(runs: Sequence[tuple[str, RunConfig]], out: str | os.PathLike, *,
     queue, stop = ctx.Queue(), ctx.Event()
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=worker.init,
                                initargs=(queue, stop))
-    if plot:  # matplotlib loads (about a second) while the workers train, not after them
+    if plot and not plot_in_worker:  # matplotlib loads while the workers train, not after
         threading.Thread(target=_load_plotting, name="sweep-plot-import", daemon=True).start()
     tmp = None
     try:
@@ -309,12 +313,13 @@ def run_sweep(runs: Sequence[tuple[str, RunConfig]], out: str | os.PathLike, *,
                              max_points or MAX_POINTS) for i, (name, cfg) in enumerate(runs)]
         outcomes = _collect(pool, tasks, [cfg.train.epochs for _, cfg in runs], queue,
                             on_progress, cancelled)
-        pool.shutdown(wait=False)  # the workers exit while the summary and plot are made
         result = SweepResult(out, tuple(keys), tuple(
             SweepRun(name, o.record, o.failure) for (name, _), o in zip(runs, outcomes)),
             None, 0.0, jobs)
+        drawn = pool.submit(_png, result) if plot and plot_in_worker else None
+        pool.shutdown(wait=False)  # the workers exit while the summary and plot are made
         atomic_write_text(tmp / SUMMARY_FILE, summary_csv(result))
-        png = _png(result) if plot else None
+        png = drawn.result() if drawn is not None else _png(result) if plot else None
         if png is not None:
             atomic_write_bytes(tmp / CURVES_FILE, png)
         if out.is_dir():

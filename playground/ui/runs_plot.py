@@ -13,7 +13,6 @@ writes the overlay as a figure of its own, with a legend (``runs_figure``), PNG 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -101,17 +100,6 @@ class RunsPlot(QWidget):
         self.smooth_slider.valueChanged.connect(self._smoothing_changed)
         self.log_check.toggled.connect(self._log_changed)
         ps.follow_theme(self, RunsPlot._restyle)
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """The first time the overlay shows, import the smoothing's filter (scipy.signal,
-        half a second) on a thread of its own, so the first drag of the slider does not
-        wait for it; the app's start never pays for it."""
-        super().showEvent(event)
-        global _PRELOADING
-        if not _PRELOADING:
-            _PRELOADING = True
-            threading.Thread(target=_preload_filter, name="playground-scipy-import",
-                             daemon=True).start()
 
     # --- state ------------------------------------------------------------------------------
 
@@ -321,10 +309,3 @@ class RunsPlot(QWidget):
         beta = self.beta
         title = label + (f", smoothed (debiased EMA, beta {beta:.2f})" if beta > 0 else "")
         export_figure(path, self.lines(), label, title, self.log_check.isChecked())
-
-
-_PRELOADING = False
-
-
-def _preload_filter() -> None:
-    import scipy.signal  # noqa: F401  (what runs.smoothing.ema imports on first use)

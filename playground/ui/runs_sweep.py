@@ -7,7 +7,8 @@ writes its folder as ``playground sweep`` does. Each run is kept as it finishes,
 "sweep N: <its folder name>" (``lr=0.03_seed=0``); the runs that differ only in their seed
 share a colour, so the spread over seeds reads at a glance. Finished runs join at most every
 ``JOIN_INTERVAL`` seconds, together (``RunStore.add_many``): the table, the plot and the
-differences are redrawn once for them, not once a run (bench/ui.py's sweep phase).
+differences are redrawn once for them, not once a run, and the table only gains their rows
+while its columns stay the same (``RunsView._add_rows``; bench/ui.py's sweep phase).
 """
 
 from __future__ import annotations

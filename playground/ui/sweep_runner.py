@@ -53,7 +53,7 @@ class SweepRunner(QObject):
             try:
                 result = run_sweep(runs, out, keys=keys, jobs=jobs,
                                    on_progress=self.progressed.emit,
-                                   cancelled=self._cancel.is_set)
+                                   cancelled=self._cancel.is_set, plot_in_worker=True)
             except BaseException as exc:  # noqa: BLE001 (handed to the UI, which says it)
                 self.failed.emit(exc)
             else:
