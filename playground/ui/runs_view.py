@@ -400,11 +400,7 @@ class RunsView(QWidget):
                 self.table.selectRow(row)
         finally:
             self._filling = False
-        self._resize_columns()
-        self._show_count()
-        self.plot.show_runs(self.shown_records(), records)
-        self.differences.show_runs(self.shown_records())
-        self._selection_changed()
+        self._rows_changed(records)
 
     def _add_rows(self, ids: tuple[int, ...]) -> bool:
         """Runs kept (a sweep's joining): their rows inserted, the others left as they are,
@@ -437,12 +433,17 @@ class RunsView(QWidget):
                 ["live" if r.id == live_id else str(i + 1) for i, r in enumerate(records)])
         finally:
             self._filling = False
+        self._rows_changed(records)
+        return True
+
+    def _rows_changed(self, records: list[RunRecord]) -> None:
+        """After a refill or an insertion: columns sized, count said, plot and differences
+        redrawn for the shown runs."""
         self._resize_columns()
         self._show_count()
         self.plot.show_runs(self.shown_records(), records)
         self.differences.show_runs(self.shown_records())
         self._selection_changed()
-        return True
 
     def _fill_row(self, i: int, record: RunRecord, live: bool) -> None:
         tbl = self._table
