@@ -54,6 +54,9 @@ from workloads import WORKLOADS  # noqa: E402  (puts the repo on sys.path)
 
 TARGETS = {"live epochs/s": 2000.0, "plot refresh/s": 25.0, "stall p99 ms": 20.0,
            "stall max ms": 100.0, "window shown s": 2.0, "kept runs MB": 600.0}
+#: issue #12's with the inspector open on a sample and the Dynamics view in front (its
+#: stall targets are the app's)
+INSPECTED_TARGETS = {**TARGETS, "live epochs/s": 1500.0}
 
 
 def _rss_mb() -> float:
@@ -80,6 +83,8 @@ def _window(config_dict: dict):
 
     from playground.ui.app import collect_on_gui_thread, freeze_startup_objects
     freeze_startup_objects()                    # as run_app does once the window is up
+    w.prepare_engine()                          # ... and the kernels' warm-up (_settle
+    #                                             waits for it: it loads them in this process)
     if not os.environ.get("BENCH_AUTO_GC"):     # BENCH_AUTO_GC=1: the interpreter's own
         collect_on_gui_thread(QApplication.instance())
     return w
@@ -483,9 +488,13 @@ def report_live(lv: dict, opts) -> None:
           + ("" if opts.no_inspector or lv.get("inspector typeset s") is None else
              f", the inspector open on a sample (its formulas typeset within "
              f"{lv['inspector typeset s']:.1f} s of opening it, before the timing)"))
+    inspected = opts.tab == "Dynamics" and lv.get("inspector typeset s") is not None
+    targets = INSPECTED_TARGETS if inspected else TARGETS
+    if inspected:
+        print("targets: issue #12's, with the inspector and the Dynamics view open")
     print("| measurement | value | target | |\n|---|---|---|---|")
     for name, value, op in rows:
-        target = TARGETS.get(name)
+        target = targets.get(name)
         verdict = ("" if op is None else
                    "PASS" if (value >= target if op == ">=" else value < target) else "FAIL")
         goal = "" if op is None else f"{op} {target:g}"

@@ -225,6 +225,45 @@ def test_dear_paints_slow_the_restyling_but_not_the_values(qtbot, rig):
                     timeout=2000)
 
 
+def test_a_live_restyle_is_played_out_one_part_per_turn(qtbot, rig):
+    """Adaptive (the app's), a snapshot's pictures and edges are applied a column or a layer
+    per turn of the event loop, so no turn repaints the whole diagram; when the turns have
+    run, every item shows that snapshot. A new structure mid-way drops the rest."""
+    d = rig.diagram
+    d.adaptive = True
+    rig.snap()
+    qtbot.waitUntil(lambda: not d._parts, timeout=2000)
+    d._edges_due = 0.0
+    d._restyle_due = 0.0
+    snap = rig.snap(60)
+    scene = d.diagram_scene
+    views = scene.edges
+
+    def fresh(v):
+        return dl.shade_index(snap.weights[f"{v.edges.linear}.weight"][v.edges.rows,
+                                                                       v.edges.cols])
+    parts = len(scene.picture_parts(snap.units, snap.unit_inputs)) + len(
+        scene.weight_parts(snap.weights))
+    assert len(d._parts) == parts - 1            # the first part ran at once, the rest wait
+    done = [bool((v.keys // 64 == fresh(v)).all()) for v in views]
+    assert not all(done)
+    qtbot.waitUntil(lambda: not d._parts, timeout=2000)
+    assert all((v.keys // 64 == fresh(v)).all() for v in views)
+    for bias in d.items_of("bias"):
+        b = float(snap.weights[bias.key][bias.index])
+        assert bias.brush.color() == scene.shade_color(int(dl.shade_index(b)))
+    for node in d.nodes(1):
+        assert node.image is not None
+    d._edges_due = 0.0
+    d._restyle_due = 0.0
+    rig.snap(5)
+    assert d._parts
+    rig.model.update_model(layers=(DenseLayer(3, "relu"),))   # a rebuild while parts wait
+    assert not d._parts
+    qtbot.wait(50)                                # nothing left to touch the old items
+    assert len(d.nodes(1)) == 3
+
+
 def test_the_scales_are_tensorflow_playgrounds():
     np.testing.assert_allclose(dl.width_of([0, 2.5, 5, 50, -5]), [1, 5.5, 10, 10, 10])
     lut = dl.diverging_lut(ps.ORANGE, ps.NEUTRAL, ps.BLUE, dl.SHADES)

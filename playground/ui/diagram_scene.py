@@ -11,6 +11,7 @@ ones, and at most ``max_edges`` weights are drawn; ``hidden_note`` says what is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -395,15 +396,41 @@ class DiagramScene(QGraphicsScene):
     def apply_weights(self, weights: dict[str, np.ndarray]) -> None:
         """Edges and biases from a state dict: a new pen or brush only where the quantized
         style changed."""
-        for ev in self.edges:
-            w = weights.get(f"{ev.edges.linear}.weight")
-            if w is None or not ev.items:
-                continue
-            values = w[ev.edges.rows, ev.edges.cols]
-            keys = dl.shade_index(values) * _KEY + dl.width_index(values)
-            for i in np.flatnonzero(keys != ev.keys).tolist():
-                ev.items[i].set_pen(self._pen(int(keys[i])))
-            ev.keys = keys
+        for part in self.weight_parts(weights):
+            part()
+
+    def apply_pictures(self, units: tuple[np.ndarray, ...], inputs: np.ndarray | None) -> None:
+        """Every drawn node's picture from a snapshot's unit grids."""
+        for part in self.picture_parts(units, inputs):
+            part()
+
+    def weight_parts(self, weights: dict[str, np.ndarray]) -> list[Callable[[], None]]:
+        """``apply_weights`` cut into parts, one edge layer (or the biases, or the bundles)
+        each: played one per turn of the event loop, each repaint is one layer's, not the
+        whole diagram's (the view's ``_restyle``). Valid until the next ``build``."""
+        parts: list[Callable[[], None]] = [
+            (lambda ev=ev: self._apply_edges(ev, weights)) for ev in self.edges
+            if ev.items and f"{ev.edges.linear}.weight" in weights]
+        if any(view.biases for view in self.columns):
+            parts.append(lambda: self._apply_biases(weights))
+        if self.bundles and self.bundles[0].key in weights:
+            parts.append(lambda: self._apply_bundles(weights))
+        return parts
+
+    def picture_parts(self, units: tuple[np.ndarray, ...], inputs: np.ndarray | None
+                      ) -> list[Callable[[], None]]:
+        """``apply_pictures`` cut into parts, one column each (as ``weight_parts``)."""
+        return [(lambda view=view: self._apply_column_pictures(view, units, inputs))
+                for view in self.columns if view.nodes]
+
+    def _apply_edges(self, ev: EdgeView, weights: dict[str, np.ndarray]) -> None:
+        values = weights[f"{ev.edges.linear}.weight"][ev.edges.rows, ev.edges.cols]
+        keys = dl.shade_index(values) * _KEY + dl.width_index(values)
+        for i in np.flatnonzero(keys != ev.keys).tolist():
+            ev.items[i].set_pen(self._pen(int(keys[i])))
+        ev.keys = keys
+
+    def _apply_biases(self, weights: dict[str, np.ndarray]) -> None:
         for view in self.columns:
             b = weights.get(f"{view.column.linear}.bias") if view.biases else None
             if b is None:
@@ -414,39 +441,36 @@ class DiagramScene(QGraphicsScene):
             for i in changed:
                 view.biases[i].set_brush(self._brush(int(keys[i])))
             view.bias_keys = keys
-        if self.bundles:
-            w = weights.get(self.bundles[0].key)
-            if w is not None:
-                units = [b.index[0] for b in self.bundles]
-                norms = np.sqrt(np.nansum(np.asarray(w[units], np.float64) ** 2, axis=1))
-                keys = dl.width_index(norms)
-                for i in np.flatnonzero(keys != self._bundle_keys).tolist():
-                    self.bundles[i].set_pen(QPen(self.host.colors.off, bundle_width(keys[i])))
-                self._bundle_keys = keys
 
-    def apply_pictures(self, units: tuple[np.ndarray, ...], inputs: np.ndarray | None) -> None:
-        """Every drawn node's picture from a snapshot's unit grids."""
-        for view in self.columns:
-            col = view.column
-            if not view.nodes:
-                continue
-            arr = inputs if col.picture == -1 else (
-                units[col.picture] if col.picture < len(units) else None)
-            if arr is None or arr.shape[-1] != col.width:
-                continue
-            grids = arr[..., view.shown]
-            # the levels of diagram_layout's docstring: per input feature; a Linear's z and
-            # an unbounded activation's output by their own range; tanh's and sigmoid's
-            # output on the fixed [-1, 1]
-            if col.kind == "input":
-                view.level = dl.feature_levels(grids)
-            else:
-                bounded = col.picture != col.linear and col.activation in dl.BOUNDED
-                view.level = dl.level(arr, 1.0 if bounded else 0.0)
-            rgba = np.ascontiguousarray(np.moveaxis(dl.heat_rgba(grids, view.level, self.lut),
-                                                    2, 0))     # (k, side, side, 4)
-            for node, pixels in zip(view.nodes, rgba):
-                node.set_image(qimage(pixels))
+    def _apply_bundles(self, weights: dict[str, np.ndarray]) -> None:
+        w = weights[self.bundles[0].key]
+        units = [b.index[0] for b in self.bundles]
+        norms = np.sqrt(np.nansum(np.asarray(w[units], np.float64) ** 2, axis=1))
+        keys = dl.width_index(norms)
+        for i in np.flatnonzero(keys != self._bundle_keys).tolist():
+            self.bundles[i].set_pen(QPen(self.host.colors.off, bundle_width(keys[i])))
+        self._bundle_keys = keys
+
+    def _apply_column_pictures(self, view: ColumnView, units: tuple[np.ndarray, ...],
+                               inputs: np.ndarray | None) -> None:
+        col = view.column
+        arr = inputs if col.picture == -1 else (
+            units[col.picture] if col.picture < len(units) else None)
+        if arr is None or arr.shape[-1] != col.width:
+            return
+        grids = arr[..., view.shown]
+        # the levels of diagram_layout's docstring: per input feature; a Linear's z and
+        # an unbounded activation's output by their own range; tanh's and sigmoid's
+        # output on the fixed [-1, 1]
+        if col.kind == "input":
+            view.level = dl.feature_levels(grids)
+        else:
+            bounded = col.picture != col.linear and col.activation in dl.BOUNDED
+            view.level = dl.level(arr, 1.0 if bounded else 0.0)
+        rgba = np.ascontiguousarray(np.moveaxis(dl.heat_rgba(grids, view.level, self.lut),
+                                                2, 0))     # (k, side, side, 4)
+        for node, pixels in zip(view.nodes, rgba):
+            node.set_image(qimage(pixels))
 
     def set_mean_image(self, image: np.ndarray | None) -> None:
         """The image input's picture: ``image`` (s, s) from background to text colour."""

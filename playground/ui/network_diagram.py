@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
@@ -152,6 +153,13 @@ class NetworkDiagram(QGraphicsView):
         self._restyle_timer = QTimer(self)
         self._restyle_timer.setSingleShot(True)
         self._restyle_timer.timeout.connect(self._restyle)
+        self._parts: deque[Callable[[], None]] = deque()
+        self._again = False
+        self._cycle_paint = 0.0
+        self._part_timer = QTimer(self)
+        self._part_timer.setSingleShot(True)
+        self._part_timer.setInterval(0)
+        self._part_timer.timeout.connect(self._next_part)
         self._marked: list[DiagramItem] = []
         self._apply_theme()
         model.changed.connect(self._config_changed)
@@ -196,29 +204,68 @@ class NetworkDiagram(QGraphicsView):
         self._refresh_card()
 
     def _restyle(self) -> None:
-        """Pens, brushes and (when a grid came) pictures from the latest snapshot."""
+        """Pens, brushes and (when a grid came) pictures from the latest snapshot: at once
+        when not adaptive (tests), else cut into parts (``DiagramScene.picture_parts`` and
+        ``weight_parts``: one column's pictures, one layer's edges) played one per turn of
+        the event loop, so that each repaint is a part's. Painted whole in one turn, the
+        2-8x6-1 spiral's diagram took 17 ms (up to 46) of the UI thread while training ran,
+        the longest turn of the window's frame."""
         self._restyle_timer.stop()
         if self._snap is None:
             return
+        if self._parts:                 # a restyle is being played out: then this one
+            self._again = True
+            return
         scene = self.diagram_scene
+        parts = []
         if self._pictures_due and self._units is not None:
-            scene.apply_pictures(self._units, self._unit_inputs)
+            parts += scene.picture_parts(self._units, self._unit_inputs)
         self._pictures_due = False
         now = time.perf_counter()
         edges_wait = self._edges_due - now
         if self.adaptive and edges_wait > 0:     # this snapshot's weights, a little later
             self._restyle_timer.start(max(1, math.ceil(edges_wait * 1000)))
         else:
-            scene.apply_weights(self._snap.weights)
+            parts += scene.weight_parts(self._snap.weights)
             self._edges_due = now + EDGE_INTERVAL
+        if not self.adaptive:
+            for part in parts:
+                part()
+            return
+        # the last restyle's paints, all its parts' together, set when the next may come
+        if self._cycle_paint:
+            self._paint_seconds = self._cycle_paint if not self._paint_seconds else (
+                0.7 * self._paint_seconds + 0.3 * self._cycle_paint)
+        self._cycle_paint = 0.0
         self._restyle_due = now + min(MAX_DEFER, PAINT_SHARE * self._paint_seconds)
+        self._parts.extend(parts)
+        self._next_part()
+
+    def _next_part(self) -> None:
+        """One part of the restyle being played out; the next on the next turn."""
+        if self._parts:
+            self._parts.popleft()()
+        if self._parts:
+            self._part_timer.start()
+        elif self._again:
+            self._again = False
+            wait = self._restyle_due - time.perf_counter()
+            if wait > 0:
+                if not self._restyle_timer.isActive():
+                    self._restyle_timer.start(max(1, math.ceil(wait * 1000)))
+            else:
+                self._restyle()
+
+    def _drop_parts(self) -> None:
+        """Forget a restyle being played out (its items are about to go)."""
+        self._part_timer.stop()
+        self._parts.clear()
+        self._again = False
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         start = time.perf_counter()
         super().paintEvent(event)
-        spent = time.perf_counter() - start
-        self._paint_seconds = spent if not self._paint_seconds else (
-            0.7 * self._paint_seconds + 0.3 * spent)
+        self._cycle_paint += time.perf_counter() - start
 
     def set_playing(self, playing: bool) -> None:
         """Training runs (a click on a weight asks for a pause) or is paused (it edits)."""
@@ -306,6 +353,7 @@ class NetworkDiagram(QGraphicsView):
 
     def _build(self, st: dl.Structure, weights: dict[str, np.ndarray] | None) -> None:
         self._restyle_timer.stop()
+        self._drop_parts()
         self.editor.hide()
         self._leave_hover()
         self._marked = []          # their items go with the old scene
