@@ -118,3 +118,34 @@ def test_steps_are_walked_with_back_and_next(make_window):
         panel.next.click()
         assert panel.index == i and panel.step.title in panel.body.text()
     assert not panel.next.isEnabled() and panel.back.isEnabled()
+
+
+def test_every_step_fits_the_width_of_its_panel(qtbot, make_window):
+    """A label cannot wrap an image or a row of buttons: a wide formula or a step of six
+    runs once widened the panel's text past its dock, clipping every line. Each step of
+    every lesson, typeset, fits the panel's scroll area, in a wide and a narrow window."""
+    window = make_window()
+    panel = panel_of(window)
+    window.open_lesson(lessons.catalog()[0].id)
+    qtbot.waitUntil(lambda: on_screen(panel), timeout=5000)
+    for size in ((1400, 900), (1024, 700)):
+        window.resize(*size)
+        qtbot.wait(150)
+        for lesson in lessons.catalog():
+            window.open_lesson(lesson.id)
+            for i in range(len(lesson.steps)):
+                panel.show_step(i)
+                keys = panel._formula_keys()
+                if keys:       # typeset (on a thread), then drawn with the images
+                    from playground.ui import formula_render, formula_tips
+                    qtbot.waitUntil(lambda: all(
+                        formula_render.cached(t, panel.palette().text().color(),
+                                              panel._formula_size()) is not None
+                        for t in formula_tips.latex_of(keys)), timeout=20000)
+                    panel._draw_step()
+                inner = panel.scroll.widget()
+                inner.layout().activate()
+                room = panel.scroll.viewport().width()
+                assert inner.minimumSizeHint().width() <= room, (size, lesson.id, i)
+                qtbot.waitUntil(                # the scroll area places it on its turn
+                    lambda: inner.width() <= panel.scroll.viewport().width(), timeout=1000)

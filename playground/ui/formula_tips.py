@@ -21,7 +21,7 @@ import html
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QObject, QPoint, Qt
-from PySide6.QtGui import QColor, QCursor, QPalette
+from PySide6.QtGui import QColor, QCursor, QFontDatabase, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QMenu, QToolTip, QWidget
 
 from playground.engine import formulas
@@ -35,7 +35,9 @@ POINT_STEP = 2.0
 WIDTH = 440
 _WRONG = {"light": "#b3261e", "dark": "#ff8a80"}
 _MUTED = {"light": "#5f6368", "dark": "#b0b3b8"}
-_LINE = '<p style="margin-top:3px; margin-bottom:3px; margin-left:8px">'
+_LINE_INDENT = 8
+_LINE = ('<p style="margin-top:3px; margin-bottom:3px; '
+         f'margin-left:{_LINE_INDENT}px">')
 
 
 def _theme(pal: QPalette) -> str:
@@ -48,7 +50,11 @@ class _Images:
     def __init__(self) -> None:
         self._uris: dict[tuple, str] = {}
 
-    def uri(self, latex: str, color: QColor, size: float) -> str | None:
+    def uri(self, latex: str, color: QColor, size: float,
+            max_width: int | None = None) -> str | None:
+        """An ``<img>`` of the typeset formula (None while it is not typeset yet), scaled
+        down to ``max_width`` logical px when it is wider: a label cannot wrap an image, so
+        a wide one would widen its label past the panel that shows it."""
         key = (latex, color.rgba(), size)
         if key not in self._uris:
             pixmap = formula_render.cached(latex, color, size)
@@ -59,14 +65,34 @@ class _Images:
             buffer.open(QIODevice.WriteOnly)
             pixmap.save(buffer, "PNG")
             logical = pixmap.deviceIndependentSize()
-            self._uris[key] = (f'<img src="data:image/png;base64,'
-                               f'{base64.b64encode(bytes(data)).decode("ascii")}" '
-                               f'width="{round(logical.width())}" '
-                               f'height="{round(logical.height())}">')
-        return self._uris[key]
+            self._uris[key] = (f'data:image/png;base64,'
+                               f'{base64.b64encode(bytes(data)).decode("ascii")}',
+                               logical.width(), logical.height())
+        src, w, h = self._uris[key]
+        if max_width is not None and w > max_width > 0:
+            w, h = max_width, h * max_width / w
+        return f'<img src="{src}" width="{round(w)}" height="{round(h)}">'
 
 
 _IMAGES = _Images()
+
+
+def _code(text: str, max_width: int | None, point_size: float) -> str:
+    """``text`` as code; within ``max_width`` logical px, in a smaller size where its
+    longest unbroken run would not fit (a line breaks only at spaces, and a dotted path such
+    as ``torch.nn.utils.clip_grad_norm_(...),`` has none; the characters stay as they are, so
+    that copied code still runs)."""
+    if max_width is None or point_size <= 0:
+        return f"<code>{html.escape(text)}</code>"
+    font = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+    font.setPointSizeF(point_size)
+    metrics = QFontMetricsF(font)
+    widest = max((metrics.horizontalAdvance(run) for run in text.split()), default=0.0)
+    room = 0.92 * max_width          # the fixed font Qt picks for <code> may be a bit wider
+    if widest <= room:
+        return f"<code>{html.escape(text)}</code>"
+    smaller = max(5.0, point_size * room / widest)
+    return f'<code style="font-size:{smaller:.1f}pt">{html.escape(text)}</code>'
 
 
 def latex_of(keys: Sequence[Key], full: bool = True) -> list[str]:
@@ -83,10 +109,12 @@ def latex_of(keys: Sequence[Key], full: bool = True) -> list[str]:
 
 
 def card_html(keys: Sequence[Key], tip: str = "", pal: QPalette | None = None,
-              size: float | None = None, width: int | None = WIDTH) -> tuple[str, bool]:
+              size: float | None = None, width: int | None = WIDTH,
+              max_width: int | None = None) -> tuple[str, bool]:
     """(rich text, complete): ``tip`` then one card per key (compact when there are several);
     ``complete`` is False while a formula is not typeset yet (its place says so). ``width``
-    fixes the text column (a tooltip's); None lets it follow the label it is shown in."""
+    fixes the text column (a tooltip's); None lets it follow the label it is shown in, and
+    then ``max_width`` (logical px) caps the formulas' images to that label's width."""
     pal = pal or QToolTip.palette()
     theme = _theme(pal)
     text = pal.color(QPalette.ToolTipText)
@@ -95,7 +123,8 @@ def card_html(keys: Sequence[Key], tip: str = "", pal: QPalette | None = None,
 
     def img(latex: str, color: QColor = text) -> str:
         nonlocal complete
-        found = _IMAGES.uri(latex, color, size)
+        found = _IMAGES.uri(latex, color, size,
+                            None if max_width is None else max_width - _LINE_INDENT)
         if found is None:
             complete = False
             return "<i>(typesetting...)</i>"
@@ -109,7 +138,7 @@ def card_html(keys: Sequence[Key], tip: str = "", pal: QPalette | None = None,
             continue
         parts.append(f'<p><b>{html.escape(f.title)}</b>&nbsp;&nbsp;'
                      f'<span style="color:{_MUTED[theme]}">PyTorch: '
-                     f'<code>{html.escape(f.torch)}</code></span></p>')
+                     f'{_code(f.torch, max_width, size - POINT_STEP)}</span></p>')
         if full:
             parts.append(f"<p>{html.escape(f.meaning)}</p>")
         parts += [_LINE + img(s) + "</p>" for s in f.latex]

@@ -17,16 +17,18 @@ import html
 import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from playground import lessons
 from playground.config import RunConfig
 from playground.ui import formula_render, formula_tips, plot_style
 
 _OK, _NO = "\u2714", "\u2718"
+#: "Load" buttons to a row
+RUN_COLUMNS = 3
 
 
 class _Relay(QObject):
@@ -86,7 +88,10 @@ class LessonsPanel(QWidget):
         self.body.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.body.setAccessibleName("Lesson step")
         self.body.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Minimum)
-        self.runs_row = QHBoxLayout()
+        #: the step's "Load" buttons, RUN_COLUMNS to a row (a step of six runs would
+        #: otherwise widen the panel past its dock, and clip the text)
+        self.runs_row = QGridLayout()
+        self.runs_row.setContentsMargins(0, 0, 0, 0)
         self.check_button = QPushButton("Check my run")
         self.check_button.setToolTip("Measure this step's claims on the run in the window "
                                      "(as trained so far)")
@@ -112,7 +117,7 @@ class LessonsPanel(QWidget):
         column.addLayout(actions)
         column.addWidget(self.result)
         column.addStretch(1)
-        scroll = QScrollArea()
+        scroll = self.scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.NoFrame)
@@ -123,6 +128,12 @@ class LessonsPanel(QWidget):
         layout.addLayout(nav)
         layout.addWidget(scroll, 1)
         plot_style.follow_theme(self, LessonsPanel._restyle)
+        # the formulas' images are capped to the panel's width: drawn again when it changes
+        self._drawn_width = 0
+        self._resized = QTimer(self)
+        self._resized.setSingleShot(True)
+        self._resized.setInterval(60)
+        self._resized.timeout.connect(self._width_changed)
         if self.catalog:
             self.open_lesson(self.catalog[0].id)
 
@@ -202,9 +213,10 @@ class LessonsPanel(QWidget):
         muted = pal.color(QPalette.PlaceholderText).name()
         parts = [f"<h3>{html.escape(step.title)}</h3>"]
         parts += [f"<p>{html.escape(p)}</p>" for p in step.text.split("\n\n") if p.strip()]
+        self._drawn_width = self._text_width()
         for key in self._formula_keys():
             card, _complete = formula_tips.card_html([key], pal=pal, size=self._formula_size(),
-                                                      width=None)
+                                                      width=None, max_width=self._drawn_width)
             parts.append(card)
         if step.task:
             parts.append(f'<p><b>Your turn.</b> {html.escape(step.task)}</p>')
@@ -214,6 +226,19 @@ class LessonsPanel(QWidget):
                          'train, to compare them side by side.</p>')
         self.body.setText("".join(parts))
 
+    def _text_width(self) -> int:
+        """The width (logical px) the step's text has in the scroll area."""
+        margins = self.body.parentWidget().layout().contentsMargins()
+        return max(120, self.scroll.viewport().width() - margins.left() - margins.right())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._resized.start()
+
+    def _width_changed(self) -> None:
+        if self.step is not None and self._text_width() != self._drawn_width:
+            self._draw_step()
+
     def _draw_runs(self) -> None:
         while self.runs_row.count():
             item = self.runs_row.takeAt(0)
@@ -221,15 +246,16 @@ class LessonsPanel(QWidget):
                 item.widget().hide()
                 item.widget().deleteLater()
         step = self.step
-        self.runs_row.addWidget(QLabel("Load:"))
-        for name in step.run_names:
+        self.runs_row.addWidget(QLabel("Load:"), 0, 0)
+        for i, name in enumerate(step.run_names):
             button = QPushButton(name)
             button.setAccessibleName(f"Load run {name}")
             button.setToolTip(f"Make the run '{name}' of this step the window's run "
                               "(then train it: Play, or Step)")
             button.clicked.connect(lambda _c=False, n=name: self.load_run(n))
-            self.runs_row.addWidget(button)
-        self.runs_row.addStretch(1)
+            row, col = divmod(i, RUN_COLUMNS)
+            self.runs_row.addWidget(button, row, 1 + col)
+        self.runs_row.setColumnStretch(1 + RUN_COLUMNS, 1)
 
     # --- acting -------------------------------------------------------------------------------
 
