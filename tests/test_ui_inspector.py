@@ -463,9 +463,13 @@ def test_while_playing_it_traces_a_few_times_a_second(qtbot, make_window):
         return real(fn, done, refresh)
 
     window.controller.call = spy
+    paused_picks = ins.current.picks
+    assert paused_picks
     window.controller.play()
     qtbot.waitUntil(lambda: ins._playing, timeout=10000)
     qtbot.waitUntil(lambda: sum(p for _, p in calls) >= 4, timeout=30000)
+    qtbot.waitUntil(lambda: ins.current.steps > 0 and not ins._pending, timeout=10000)
+    assert ins.current.picks == paused_picks     # the same entries, followed as they move
     window.controller.pause()
     qtbot.waitUntil(lambda: not ins._playing, timeout=10000)
     window.controller.call = real
@@ -475,6 +479,40 @@ def test_while_playing_it_traces_a_few_times_a_second(qtbot, make_window):
     got = traced(qtbot, ins)        # paused: the trace catches up with the last weights
     steps = worker(qtbot, window, lambda t: t.steps)
     assert got.steps == steps
+
+
+def test_kept_picks_show_the_same_entries_and_their_new_numbers(qtbot):
+    """While training plays the inspector passes its last picks back: the lines show those
+    entries of each tensor (with this trace's numbers) instead of the largest, so they can
+    be followed; picks that are not entries of the tensor fall back to the largest."""
+    from conftest import blobs
+    ds = blobs(40, 2, 2)
+    t = Trainer(run_config([{"type": "dense", "units": 6, "activation": "tanh"}],
+                           source="xor", dtype="float64", batch_size=8,
+                           optimizer={"name": "adam", "lr": 0.05}), dataset=ds)
+    t.run_steps(2)
+    lines, picks = il.lines_and_picks(t.trace(np.array([3])), 3)
+    assert il.lines(t.trace(np.array([3])), 3) == lines
+    key = "update:0.weight"
+    assert picks[key] == il.top(t.state_dict()["0.weight"],
+                                t.trace(np.array([3])).optimizer.update["0.weight"])
+    t.run_steps(5)
+    tr = t.trace(np.array([3]))
+    update = tr.optimizer.update["0.weight"]
+    smallest = [tuple(int(i) for i in np.unravel_index(j, update.shape))
+                for j in np.argsort(np.abs(update), axis=None)[:3]]
+    keep = {**picks, key: smallest}
+    kept_lines, kept = il.lines_and_picks(tr, 3, keep=keep)
+    assert kept[key] == smallest and kept[key] != il.top(tr.optimizer.params_before[
+        "0.weight"], update)
+    symbols = {line.formula for line in kept_lines if line.phase == "update"}
+    for o, k in smallest:             # each kept entry's rule, with this trace's numbers
+        assert any(f"W_{{{o},{k}}}" in f for f in symbols), (o, k)
+    assert any("kept while it plays" in line.text for line in kept_lines)
+    assert {k.split(":")[0] for k in picks} >= {"grad", "update"}
+    assert il.lines_and_picks(tr, 3, keep=picks)[1] == picks   # every tensor's, kept
+    _, fallback = il.lines_and_picks(tr, 3, keep={key: [(99, 0)]})
+    assert fallback[key] == il.top(tr.optimizer.params_before["0.weight"], update)
 
 
 def test_the_lines_of_every_layer_type_and_loss(qtbot):

@@ -69,10 +69,13 @@ class Traced:
     wrong: bool = False
     weights: dict = field(default_factory=dict)
     lines: list = field(default_factory=list)
+    #: the entries the lines show of each tensor (``inspector_lines.Picks``)
+    picks: dict = field(default_factory=dict)
 
 
-def trace_row(t, row: int, with_batch: bool) -> Traced:
-    """Trace training row ``row`` alone (or its batch) on trainer ``t``."""
+def trace_row(t, row: int, with_batch: bool, keep: dict | None = None) -> Traced:
+    """Trace training row ``row`` alone (or its batch) on trainer ``t``; the lines show the
+    entries ``keep`` names (``Traced.picks``) where they can, else the largest."""
     rows = batch_of(t, row) if with_batch and not t.perceptron else np.array([row])
     try:
         tr = t.trace(rows)
@@ -82,11 +85,12 @@ def trace_row(t, row: int, with_batch: bool) -> Traced:
     about, wrong = describe_row(t, row)
     ds = t.dataset
     names = il.Names(tuple(ds.feature_names), tuple(str(c) for c in ds.class_names))
+    lines, picks = il.lines_and_picks(tr, row, names, keep)
     return Traced(t.run_id, row, tr.rows, tr, steps=t.steps, edits=t.edits,
                   loss=float(row_losses(t, [row])[0]), about=about, wrong=wrong,
                   weights=dict(tr.params_before if t.perceptron else
                                tr.optimizer.params_before),
-                  lines=il.lines(tr, row, names))
+                  lines=lines, picks=picks)
 
 
 def describe_row(t, row: int) -> tuple[str, bool]:
@@ -392,8 +396,12 @@ class Inspector(QWidget):
         self._last_request = time.monotonic()
         row, with_batch = self.row, self.batch_check.isChecked()
         run_id = self.run.run_id
-        self.controller.call(lambda t: trace_row(t, row, with_batch) if t.run_id == run_id
-                             else None, self._traced, refresh=False)
+        shown = self.current
+        # playing, the entries shown stay the same, to be followed as they change
+        keep = shown.picks if (self._playing and shown is not None and shown.row == row
+                               and shown.run_id == run_id) else None
+        self.controller.call(lambda t: trace_row(t, row, with_batch, keep)
+                             if t.run_id == run_id else None, self._traced, refresh=False)
 
     def _traced(self, result) -> None:
         self._pending = False

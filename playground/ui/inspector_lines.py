@@ -20,6 +20,7 @@ terms of a sum to 4.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -146,8 +147,12 @@ def _registry(kind: str, name: str) -> tuple[str, ...]:
 class _Walk:
     """Builds the lines of one trace for one row."""
 
-    def __init__(self, t: StepTrace, row: int, names: Names) -> None:
+    def __init__(self, t: StepTrace, row: int, names: Names,
+                 keep: dict[str, list[tuple[int, ...]]] | None = None) -> None:
         self.t, self.names = t, names
+        self.keep = keep or {}
+        #: the entries shown of each tensor (``Picks``), to keep them the next time
+        self.picked: dict[str, list[tuple[int, ...]]] = {}
         self.r = int(np.flatnonzero(t.rows == row)[0])
         self.n = len(t.rows)
         self.out: list[Line] = []
@@ -161,6 +166,26 @@ class _Walk:
     def rules(self, latex: tuple[str, ...], module: int | None = None) -> None:
         for s in latex:
             self.add("rule", formula=s, module=module)
+
+    @property
+    def kept(self) -> set[str]:
+        """The tensors whose entries came from ``keep``."""
+        return {k for k, v in self.picked.items() if self.keep.get(k) == v}
+
+    def top(self, name: str, values: np.ndarray, rank: np.ndarray,
+            choose: Callable[[np.ndarray, np.ndarray], list] = top) -> list[tuple[int, ...]]:
+        """``choose(values, rank)`` (the largest entries), or the entries ``keep`` names for
+        this tensor (when they are entries of it): while training plays, the inspector keeps
+        the entries it showed, so their numbers can be followed (and no new symbol waits to
+        be typeset)."""
+        kept = self.keep.get(name)
+        if kept and all(len(i) == values.ndim and all(0 <= a < n for a, n in
+                                                      zip(i, values.shape)) for i in kept):
+            shown = list(kept)
+        else:
+            shown = [tuple(int(a) for a in i) for i in choose(values, rank)]
+        self.picked[name] = shown
+        return shown
 
     def more(self, shown: int, count: int, what: str, module: int | None = None) -> None:
         if shown < count:
@@ -314,12 +339,14 @@ class _Walk:
         self.rules(_registry("layer", "dense")[1:2] + (
             r"\dfrac{\partial L}{\partial W_{ji}} = \sum_{\mathrm{rows}} \delta_j\,a_i,\quad "
             r"\delta_j = \dfrac{\partial L}{\partial z_j}",), i)
-        shown = entries(w, gw)
+        shown = self.top(f"grad:{m.index}.weight", w, gw, entries)
         for o, k in shown:
             terms = products(m.grad_output[:, o], m.input[:, k])
             self.add("value", f"= {terms} = {num(gw[o, k])}", grad(sub("W", o, k)),
                      [(i, o, k)], gw[o, k], i)
-        self.more(len(shown), w.size, "weights' gradients (the largest shown)", i)
+        which = ("the ones shown when Play began, kept while it plays" if
+                 f"grad:{m.index}.weight" in self.kept else "the largest shown")
+        self.more(len(shown), w.size, f"weights' gradients ({which})", i)
         units = pick(w.shape[0], UNITS)
         for o in units:
             sums = f"{total([short(v) for v in m.grad_output[:, o]])} = " if n > 1 else ""
@@ -390,7 +417,7 @@ class _Walk:
             w = t.optimizer.params_before
             for key, term in reg.terms.items():
                 m = int(key.split(".")[0])
-                shown = top(term, reg.grads[key])
+                shown = self.top(f"regularization:{key}", term, reg.grads[key])
                 for o, k in shown:
                     what = f"sign({short(w[key][o, k])})" if reg.kind == "l1" else \
                         factor(w[key][o, k])
@@ -432,13 +459,14 @@ class _Walk:
                              "(torch.optim's rule).")
         for key, before in o.params_before.items():
             m, name = int(key.split(".")[0]), key.split(".")[1]
-            shown = top(before, o.update[key])
+            shown = self.top(f"update:{key}", before, o.update[key])
             self.add("module", f"{key}: {title_of_param(t, m, name)}", module=m,
                      marks=[(m, None, None)])
             for idx in shown:
                 self.update_entry(key, m, name, idx)
-            self.more(len(shown), before.size, f"entries of {key} (the largest changes shown)",
-                      m)
+            which = ("the entries shown when Play began, kept while it plays" if
+                     f"update:{key}" in self.kept else "the largest changes shown")
+            self.more(len(shown), before.size, f"entries of {key} ({which})", m)
 
     def update_entry(self, key: str, m: int, name: str, idx) -> None:
         """The optimizer's rule on one entry, line by line (``trace_text.update_steps``)."""
@@ -545,17 +573,28 @@ def _perceptron(t: PerceptronTrace, row: int, names: Names) -> list[Line]:
 
 # --- entry points --------------------------------------------------------------------------------
 
+#: which entries of each tensor a trace's lines show: {"update:0.weight": [(o, k), ...]}
+Picks = dict[str, list[tuple[int, ...]]]
+
+
 def lines(t: StepTrace | PerceptronTrace, row: int, names: Names = Names()) -> list[Line]:
     """The inspector's lines for training row ``row`` (one of ``t.rows``)."""
+    return lines_and_picks(t, row, names)[0]
+
+
+def lines_and_picks(t: StepTrace | PerceptronTrace, row: int, names: Names = Names(),
+                    keep: Picks | None = None) -> tuple[list[Line], Picks]:
+    """``lines``, showing the entries ``keep`` names (an earlier trace's picks) where the
+    tensor has them instead of the largest; and the picks these lines show."""
     if isinstance(t, PerceptronTrace):
-        return _perceptron(t, row, names)
-    walk = _Walk(t, row, names)
+        return _perceptron(t, row, names), {}
+    walk = _Walk(t, row, names, keep)
     walk.forward()
     walk.loss()
     walk.backward()
     walk.penalties()
     walk.update()
-    return walk.out
+    return walk.out, walk.picked
 
 
 @lru_cache(maxsize=512)
