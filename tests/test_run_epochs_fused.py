@@ -97,21 +97,26 @@ def test_run_epochs_equals_step_epoch_to_the_bit(case, extras, dtype, monkeypatc
     assert losses.tolist() == [r["batch_loss"] for r in one_by_one.history]
 
 
-def test_recorded_epochs_go_alone_and_the_rest_in_between(monkeypatch):
-    """Dynamics every 4th epoch: epochs 1-3 fused, 4 alone (its record has the dynamics),
-    5-7 fused, 8 alone, 9 and 10 fused; the same records as epoch by epoch."""
-    config = _config("adam plain", ("batchnorm", "dropout"), "float64")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("evaluated", [False, True])
+def test_a_recorded_epoch_ends_its_call(evaluated, dtype, monkeypatch):
+    """Dynamics every 4th epoch: epochs 1-4 in one call, the 4th recorded in it (the
+    kernel accumulates its gradient norms and update ratios; its weight histograms and
+    activation health are read after the call), 5-8 likewise, 9 and 10; records, dynamics
+    and all, the same as epoch by epoch, to the bit (evaluated: the app's live run)."""
+    config = _config("adam plain", ("batchnorm", "dropout"), dtype)
     one_by_one, fused = Trainer(config, dataset=DATA), Trainer(config, dataset=DATA)
     for t in (one_by_one, fused):
         t.dynamics.set_every(4)
-        t.evaluate_epochs = False
+        t.evaluate_epochs = evaluated
     for _ in range(10):
         one_by_one.step_epoch()
     calls = _fused_calls(fused, monkeypatch)
     losses = fused.run_epochs(10)
     assert losses.tolist() == [r["batch_loss"] for r in one_by_one.history]
-    assert calls == [3, 3, 2]
+    assert calls == [4, 4, 2]
     assert [("grad_norm.0" in r) for r in fused.history] == [e % 4 == 0 for e in range(1, 11)]
+    assert ("test_loss" in fused.history[3]) == evaluated
     _assert_same(_state(one_by_one), _state(fused))
 
 

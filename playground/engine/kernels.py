@@ -422,12 +422,17 @@ def train_batches(plan, fplan, params, grads, stats, x, yf, yi, order, start, n_
 def train_epochs(plan, fplan, params, grads, stats, x, yf, yi, orders, n_batches, batch_size,
                  loss_code, hyper, lrs, opt_code, buf0, buf1, buf2, opt_steps,
                  first_momentum, weight_ranges, uniforms, batch_losses, blas_min,
-                 x_test, yf_test, yi_test, metrics):
+                 x_test, yf_test, yi_test, metrics, dyn_ranges, dyn_sums, dyn_counts,
+                 dyn_prev):
     """Whole epochs back to back: epoch e trains all n_batches batches of ``x[orders[e]]`` at
     learning rate ``lrs[e]`` on its share of ``uniforms`` (equal shares), its batch losses
-    into ``batch_losses[e]``; no training dynamics. ``train_batches`` epoch after epoch, in
-    one call: a small network's epoch is microseconds, and a call from Python per epoch
-    cost as much as the training itself. Returns the optimizer's step count afterwards.
+    into ``batch_losses[e]``. ``train_batches`` epoch after epoch, in one call: a small
+    network's epoch is microseconds, and a call from Python per epoch cost as much as the
+    training itself. Returns the optimizer's step count afterwards.
+
+    The last epoch accumulates the training dynamics into ``dyn_*`` (``train_batches``'s;
+    zero rows: none), so that a recorded epoch ends a call instead of taking one of its own
+    (its record's histograms are then taken from the weights the call leaves).
 
     ``metrics`` (epochs, 4), unless it has no rows: after epoch e, ``evaluate`` of the
     training split and of ``x_test`` (when it has rows) into metrics[e] as (train loss,
@@ -440,13 +445,21 @@ def train_epochs(plan, fplan, params, grads, stats, x, yf, yi, orders, n_batches
     no_ranges = np.zeros((0, 2), np.int64)
     no_sums = np.zeros((0, 3))
     no_counts = np.zeros(2, np.int64)
+    last = orders.shape[0] - 1
     for e in range(orders.shape[0]):
         hyper[0] = lrs[e]
-        opt_steps = train_batches(plan, fplan, params, grads, stats, x, yf, yi, orders[e], 0,
-                                  n_batches, batch_size, loss_code, hyper, opt_code, buf0,
-                                  buf1, buf2, opt_steps, first, weight_ranges,
-                                  uniforms[e * share:(e + 1) * share], batch_losses[e],
-                                  blas_min, no_ranges, no_sums, no_counts, params[:0])
+        if e == last and dyn_ranges.shape[0] > 0:
+            opt_steps = train_batches(plan, fplan, params, grads, stats, x, yf, yi, orders[e],
+                                      0, n_batches, batch_size, loss_code, hyper, opt_code,
+                                      buf0, buf1, buf2, opt_steps, first, weight_ranges,
+                                      uniforms[e * share:(e + 1) * share], batch_losses[e],
+                                      blas_min, dyn_ranges, dyn_sums, dyn_counts, dyn_prev)
+        else:
+            opt_steps = train_batches(plan, fplan, params, grads, stats, x, yf, yi, orders[e],
+                                      0, n_batches, batch_size, loss_code, hyper, opt_code,
+                                      buf0, buf1, buf2, opt_steps, first, weight_ranges,
+                                      uniforms[e * share:(e + 1) * share], batch_losses[e],
+                                      blas_min, no_ranges, no_sums, no_counts, params[:0])
         first = False
         if metrics.shape[0] > 0:
             metrics[e, 0], metrics[e, 1] = evaluate(plan, fplan, params, stats, x, yf, yi,

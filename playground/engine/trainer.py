@@ -418,9 +418,9 @@ class Trainer:
 
     def run_epochs(self, n: int) -> np.ndarray:
         """n whole epochs: as n ``step_epoch`` calls, to the bit (history, weights, random
-        streams), but epochs that need nothing of Python between them (no dynamics recorded,
-        no metric for the schedule, no evaluation in the data's units, which regression's
-        R² and MAE are) train in one kernel call. Returns
+        streams), but epochs that need nothing of Python between them (no dynamics recorded
+        but at the last of them, no metric for the schedule, no evaluation in the data's
+        units, which regression's R² and MAE are) train in one kernel call. Returns
         the n epochs' batch losses (the history may keep only some of their records)."""
         out = np.empty(max(n, 0))
         done = 0
@@ -446,8 +446,8 @@ class Trainer:
                 or self.scheduler.needs_metric):
             return 0
         every = self.dynamics.every
-        if every > 0:   # up to the next recorded epoch, which goes alone
-            n = min(n, (self.epoch // every + 1) * every - self.epoch - 1)
+        if every > 0:   # up to the next recorded epoch, which ends the call
+            n = min(n, (self.epoch // every + 1) * every - self.epoch)
         return min(n, max(self.FUSED_ROWS // max(self.n_train, 1), 1))
 
     @np.errstate(all="ignore")
@@ -475,17 +475,18 @@ class Trainer:
         buf0, buf1, buf2, first = opt.kernel_state()
         losses_out = np.empty((k, nb))
         metrics = np.empty((k if self.evaluate_epochs else 0, 4))
+        self.dynamics.begin_epoch(self.epoch + k)   # the last epoch may be a recorded one
         opt.steps = kernels.train_epochs(
             net.plan, net.fplan, net.params, net.grads, net.stats, self.x_train, self._yf,
             self._yi, orders, nb, self.batch_size, kernels.LOSS_CODES[self.loss_name], hyper,
             lrs, kernels.OPT_CODES[opt.name], buf0, buf1, buf2, opt.steps, first,
             net.weight_ranges, uniforms, losses_out, self.blas_min, self.x_test,
-            self._yf_test, self._yi_test, metrics)
+            self._yf_test, self._yi_test, metrics, *self.dynamics.kernel_args())
         for bn in net.batchnorms:
             bn.num_batches_tracked = np.int64(bn.num_batches_tracked + k * nb)
         self.steps += k * nb
         self._has_grads = True
-        self.dynamics.active = False
+        dynamics = self.dynamics.end_epoch(self)    # {} unless the last epoch is recorded
         epoch_losses = losses_out.sum(axis=1) / nb
         has_test = self.x_test.shape[0] > 0
         for e in range(k):
@@ -496,6 +497,8 @@ class Trainer:
                 record.update(Evaluation(
                     m[0], m[2] if has_test else None, None if m[1] < 0 else m[1],
                     None if not has_test or m[3] < 0 else m[3]).record())
+            if e == k - 1:
+                record.update(dynamics)
             self.history.append(record)
         self.epoch += k
         self.lr = lr
