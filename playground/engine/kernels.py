@@ -448,18 +448,15 @@ def train_epochs(plan, fplan, params, grads, stats, x, yf, yi, orders, n_batches
     last = orders.shape[0] - 1
     for e in range(orders.shape[0]):
         hyper[0] = lrs[e]
-        if e == last and dyn_ranges.shape[0] > 0:
-            opt_steps = train_batches(plan, fplan, params, grads, stats, x, yf, yi, orders[e],
-                                      0, n_batches, batch_size, loss_code, hyper, opt_code,
-                                      buf0, buf1, buf2, opt_steps, first, weight_ranges,
-                                      uniforms[e * share:(e + 1) * share], batch_losses[e],
-                                      blas_min, dyn_ranges, dyn_sums, dyn_counts, dyn_prev)
-        else:
-            opt_steps = train_batches(plan, fplan, params, grads, stats, x, yf, yi, orders[e],
-                                      0, n_batches, batch_size, loss_code, hyper, opt_code,
-                                      buf0, buf1, buf2, opt_steps, first, weight_ranges,
-                                      uniforms[e * share:(e + 1) * share], batch_losses[e],
-                                      blas_min, no_ranges, no_sums, no_counts, params[:0])
+        rec = e == last
+        opt_steps = train_batches(plan, fplan, params, grads, stats, x, yf, yi, orders[e], 0,
+                                  n_batches, batch_size, loss_code, hyper, opt_code, buf0,
+                                  buf1, buf2, opt_steps, first, weight_ranges,
+                                  uniforms[e * share:(e + 1) * share], batch_losses[e],
+                                  blas_min, dyn_ranges if rec else no_ranges,
+                                  dyn_sums if rec else no_sums,
+                                  dyn_counts if rec else no_counts,
+                                  dyn_prev if rec else dyn_prev[:0])
         first = False
         if metrics.shape[0] > 0:
             metrics[e, 0], metrics[e, 1] = evaluate(plan, fplan, params, stats, x, yf, yi,

@@ -153,6 +153,8 @@ class _Walk:
         self.keep = keep or {}
         #: the entries shown of each tensor (``Picks``), to keep them the next time
         self.picked: dict[str, list[tuple[int, ...]]] = {}
+        #: the tensors whose entries came from ``keep``
+        self.kept: set[str] = set()
         self.r = int(np.flatnonzero(t.rows == row)[0])
         self.n = len(t.rows)
         self.out: list[Line] = []
@@ -167,11 +169,6 @@ class _Walk:
         for s in latex:
             self.add("rule", formula=s, module=module)
 
-    @property
-    def kept(self) -> set[str]:
-        """The tensors whose entries came from ``keep``."""
-        return {k for k, v in self.picked.items() if self.keep.get(k) == v}
-
     def top(self, name: str, values: np.ndarray, rank: np.ndarray,
             choose: Callable[[np.ndarray, np.ndarray], list] = top) -> list[tuple[int, ...]]:
         """``choose(values, rank)`` (the largest entries), or the entries ``keep`` names for
@@ -182,6 +179,7 @@ class _Walk:
         if kept and all(len(i) == values.ndim and all(0 <= a < n for a, n in
                                                       zip(i, values.shape)) for i in kept):
             shown = list(kept)
+            self.kept.add(name)
         else:
             shown = [tuple(int(a) for a in i) for i in choose(values, rank)]
         self.picked[name] = shown

@@ -195,13 +195,17 @@ class NetworkDiagram(QGraphicsView):
         if not scene.picked and snap.weights:
             self._build(scene.structure, snap.weights)   # recolours from self._snap
         else:
-            wait = self._restyle_due - time.perf_counter()
-            if self.adaptive and wait > 0:   # painting is dear: the latest one, a bit later
-                if not self._restyle_timer.isActive():
-                    self._restyle_timer.start(max(1, math.ceil(wait * 1000)))
-            else:
-                self._restyle()
+            self._restyle_when_due()
         self._refresh_card()
+
+    def _restyle_when_due(self) -> None:
+        """Restyle now, or (adaptive, painting is dear) from the latest snapshot a bit later."""
+        wait = self._restyle_due - time.perf_counter()
+        if self.adaptive and wait > 0:
+            if not self._restyle_timer.isActive():
+                self._restyle_timer.start(max(1, math.ceil(wait * 1000)))
+        else:
+            self._restyle()
 
     def _restyle(self) -> None:
         """Pens, brushes and (when a grid came) pictures from the latest snapshot: at once
@@ -249,12 +253,7 @@ class NetworkDiagram(QGraphicsView):
             self._part_timer.start()
         elif self._again:
             self._again = False
-            wait = self._restyle_due - time.perf_counter()
-            if wait > 0:
-                if not self._restyle_timer.isActive():
-                    self._restyle_timer.start(max(1, math.ceil(wait * 1000)))
-            else:
-                self._restyle()
+            self._restyle_when_due()
 
     def _drop_parts(self) -> None:
         """Forget a restyle being played out (its items are about to go)."""
