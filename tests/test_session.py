@@ -16,6 +16,20 @@ def test_run_for_trains_about_the_budget():
     assert s.trainer.steps >= steps
 
 
+def test_run_for_ends_at_an_epochs_end_when_its_budget_reaches_it():
+    """A budget longer than an epoch trains whole epochs (one kernel call), not a split one."""
+    s = Session(trainer([{"type": "dense", "units": 8, "activation": "tanh"}], blobs(n=200),
+                        batch_size=10))
+    t = s.trainer
+    s.run_for(0.05)                     # compiles or loads the kernels
+    assert t.steps % t.batches_per_epoch == 0 and t.epoch >= 1
+    assert s.run_for(1e-9) == 1         # a budget shorter than a step: one step, mid-epoch
+    for seconds in (0.003, 0.02, 0.05):
+        taken = s.run_for(seconds)
+        assert taken > 1 and t.steps % t.batches_per_epoch == 0   # the split epoch finished
+    assert s.run_for(0.05, max_steps=7) == 7   # a cap still splits an epoch
+
+
 def test_snapshot_is_a_copy_with_curves_and_grid():
     s = Session(trainer([{"type": "dense", "units": 4, "activation": "relu"}], blobs(n=60, test=20)))
     s.run_for(0.05)

@@ -175,13 +175,24 @@ class Session:
 
     def run_for(self, seconds: float, max_steps: int | None = None) -> int:
         """Train for about ``seconds`` (at least one step, at most ``max_steps``); returns
-        the steps taken."""
+        the steps taken.
+
+        A budget that reaches the end of the current epoch stops at an epoch's end, not
+        mid-epoch: whole epochs train in one kernel call (``Trainer.run_epochs``), while an
+        epoch split between two budgets costs two more calls and an epoch end of Python
+        glue (about a tenth of the live worker's time on the spiral). Epochs longer than
+        the budget are still split, so a budget stays a budget."""
         t = self.trainer
         deadline = time.perf_counter() + seconds
         taken = 0
         while max_steps is None or taken < max_steps:
             n = max(1, int((deadline - time.perf_counter()) / self._step_seconds))
             n = min(n, t.batches_per_epoch * 50)
+            rest = t.steps_until(t.epoch + 1)   # to the current epoch's end
+            if n >= rest:
+                n = rest + (n - rest) // t.batches_per_epoch * t.batches_per_epoch
+            elif taken and rest == t.batches_per_epoch:
+                break   # less than an epoch of the budget left: begin no epoch
             if max_steps is not None:
                 n = min(n, max_steps - taken)
             start = time.perf_counter()
