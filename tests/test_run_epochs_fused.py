@@ -101,9 +101,11 @@ def test_run_epochs_equals_step_epoch_to_the_bit(case, extras, dtype, monkeypatc
 @pytest.mark.parametrize("evaluated", [False, True])
 def test_a_recorded_epoch_ends_its_call(evaluated, dtype, monkeypatch):
     """Dynamics every 4th epoch: epochs 1-4 in one call, the 4th recorded in it (the
-    kernel accumulates its gradient norms and update ratios; its weight histograms and
-    activation health are read after the call), 5-8 likewise, 9 and 10; records, dynamics
-    and all, the same as epoch by epoch, to the bit (evaluated: the app's live run)."""
+    kernel accumulates its gradient norms and update ratios, and at the call's end takes
+    its weight histograms and activation health), 5-8 likewise, 9 and 10; records,
+    dynamics and all, the same as epoch by epoch, to the bit (evaluated: the app's live
+    run). The buffers the call must fill hold garbage before it, so a figure it left out
+    would show."""
     config = _config("adam plain", ("batchnorm", "dropout"), dtype)
     one_by_one, fused = Trainer(config, dataset=DATA), Trainer(config, dataset=DATA)
     for t in (one_by_one, fused):
@@ -111,6 +113,9 @@ def test_a_recorded_epoch_ends_its_call(evaluated, dtype, monkeypatch):
         t.evaluate_epochs = evaluated
     for _ in range(10):
         one_by_one.step_epoch()
+    assert fused.dynamics.health_keys                  # the run has modules to watch
+    fused.dynamics._hist[...] = 7
+    fused.dynamics._health[...] = 0.5
     calls = _fused_calls(fused, monkeypatch)
     losses = fused.run_epochs(10)
     assert losses.tolist() == [r["batch_loss"] for r in one_by_one.history]

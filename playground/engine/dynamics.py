@@ -33,9 +33,10 @@ run through the evaluation-mode network at the epoch's end.
 Cost: never per step in Python. During a recorded epoch the fused kernel adds, per step, the
 squared gradient norms and the update ratios (``kernels.dynamics_before_update`` and
 ``dynamics_after_update``, O(weights)); at its end one kernel histograms the weights and one
-runs the sample forward (``kernels.weight_histograms``, ``kernels.activation_health``). The NumPy
-backend, which trains while the kernels compile, records the same through NumPy twins of those
-four kernels (``Recorder.before_update``, ``after_update``, ``weight_histograms``,
+runs the sample forward (``kernels.weight_histograms``, ``kernels.activation_health``),
+inside ``kernels.train_epochs`` when the epoch ends a fused call (``epochs_kernel_args``).
+The NumPy backend, which trains while the kernels compile, records the same through NumPy
+twins of those four kernels (``Recorder.before_update``, ``after_update``, ``weight_histograms``,
 ``activation_health``), calling nothing compiled.
 ``every_for`` spaces the records so that at least ROWS_PER_RECORD training rows pass between
 two of them: the sample's forward pass then costs a small share of the training between
@@ -178,6 +179,13 @@ class Recorder:
             return self._idle
         return self.ranges, self.sums, self.counts, self._prev
 
+    def epochs_kernel_args(self) -> tuple[np.ndarray, ...]:
+        """``kernels.train_epochs``'s dyn_* arguments: ``kernel_args()`` and what the call
+        fills at its end when its last epoch is recorded (then ``end_epoch(trainer,
+        measured=True)``)."""
+        return (*self.kernel_args(), self.half_ranges, self._hist, self.sample, self.modules,
+                self.bounds, self._health)
+
     def before_update(self, params: np.ndarray, grads: np.ndarray) -> None:
         """The NumPy backend's step, before the optimizer (the kernel does it itself): plain
         NumPy, the twin of ``kernels.dynamics_before_update``."""
@@ -202,25 +210,18 @@ class Recorder:
         self.counts[0] += 1
         self.counts[1] += int(clipped)
 
-    def end_epoch(self, trainer) -> dict[str, Any]:
-        """The epoch's record entries (none for an epoch not recorded)."""
+    def end_epoch(self, trainer, measured: bool = False) -> dict[str, Any]:
+        """The epoch's record entries (none for an epoch not recorded). ``measured``: the
+        histograms and the activation health are in already (``kernels.train_epochs`` took
+        them, given ``epochs_kernel_args``)."""
         steps = int(self.counts[0])
         if not self.active or steps == 0:
             self.active = False
             return {}
         self.active = False
-        net = trainer.model
+        if not measured:
+            self._measure(trainer)
         hist, health = self._hist, self._health
-        if trainer.backend == "fused":
-            kernels.weight_histograms(net.params, self.ranges, self.half_ranges, hist)
-            if self.modules.size:
-                kernels.activation_health(net.plan, net.fplan, net.params, net.stats,
-                                          self.sample, self.modules, self.bounds, health,
-                                          trainer.blas_min)
-        else:  # the NumPy backend calls nothing compiled (it runs while the kernels compile)
-            weight_histograms(net.params, self.ranges, self.half_ranges, hist)
-            if self.modules.size:
-                activation_health(net, self.sample, self.modules, self.bounds, health)
         record: dict[str, Any] = {MARK: float(self.counts[1]) / steps}
         keys = self._keys
         with np.errstate(all="ignore"):
@@ -230,6 +231,20 @@ class Recorder:
         record.update(zip(keys["hist"], hist.tolist()))
         record.update(zip(self.health_keys, health.tolist()))
         return record
+
+    def _measure(self, trainer) -> None:
+        """The weights' histograms and the sample's activation health, at the epoch's end."""
+        net = trainer.model
+        if trainer.backend == "fused":
+            kernels.weight_histograms(net.params, self.ranges, self.half_ranges, self._hist)
+            if self.modules.size:
+                kernels.activation_health(net.plan, net.fplan, net.params, net.stats,
+                                          self.sample, self.modules, self.bounds,
+                                          self._health, trainer.blas_min)
+        else:  # the NumPy backend calls nothing compiled (it runs while the kernels compile)
+            weight_histograms(net.params, self.ranges, self.half_ranges, self._hist)
+            if self.modules.size:
+                activation_health(net, self.sample, self.modules, self.bounds, self._health)
 
     # --- run state (workspaces) --------------------------------------------------------------
 

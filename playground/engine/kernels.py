@@ -423,7 +423,8 @@ def train_epochs(plan, fplan, params, grads, stats, x, yf, yi, orders, n_batches
                  loss_code, hyper, lrs, opt_code, buf0, buf1, buf2, opt_steps,
                  first_momentum, weight_ranges, uniforms, batch_losses, blas_min,
                  x_test, yf_test, yi_test, metrics, dyn_ranges, dyn_sums, dyn_counts,
-                 dyn_prev):
+                 dyn_prev, dyn_half_ranges, dyn_hist, dyn_sample, dyn_modules, dyn_bounds,
+                 dyn_health):
     """Whole epochs back to back: epoch e trains all n_batches batches of ``x[orders[e]]`` at
     learning rate ``lrs[e]`` on its share of ``uniforms`` (equal shares), its batch losses
     into ``batch_losses[e]``. ``train_batches`` epoch after epoch, in one call: a small
@@ -432,7 +433,11 @@ def train_epochs(plan, fplan, params, grads, stats, x, yf, yi, orders, n_batches
 
     The last epoch accumulates the training dynamics into ``dyn_*`` (``train_batches``'s;
     zero rows: none), so that a recorded epoch ends a call instead of taking one of its own
-    (its record's histograms are then taken from the weights the call leaves).
+    (its record's histograms are then taken from the weights the call leaves). With dyn_*
+    rows, the call ends with the record's end-of-epoch figures as well: ``weight_histograms``
+    into dyn_hist (its ranges dyn_half_ranges) and ``activation_health`` of dyn_sample into
+    dyn_health, here rather than in two more calls from Python, each of which had the
+    live worker wait for the GIL once more.
 
     ``metrics`` (epochs, 4), unless it has no rows: after epoch e, ``evaluate`` of the
     training split and of ``x_test`` (when it has rows) into metrics[e] as (train loss,
@@ -465,6 +470,11 @@ def train_epochs(plan, fplan, params, grads, stats, x, yf, yi, orders, n_batches
             if x_test.shape[0] > 0:
                 metrics[e, 2], metrics[e, 3] = evaluate(plan, fplan, params, stats, x_test,
                                                         yf_test, yi_test, loss_code, blas_min)
+    if dyn_ranges.shape[0] > 0 and last >= 0:
+        weight_histograms(params, dyn_ranges, dyn_half_ranges, dyn_hist)
+        if dyn_modules.shape[0] > 0:
+            activation_health(plan, fplan, params, stats, dyn_sample, dyn_modules,
+                              dyn_bounds, dyn_health, blas_min)
     return opt_steps
 
 

@@ -128,7 +128,9 @@ class Session:
         self.grid_units = True
         #: their resolution; None: ``unit_resolution``'s rule
         self.unit_grid_resolution: int | None = None
-        self._curves: dict[str, list[float]] = {key: [] for key in CURVE_KEYS}
+        # the kept curve points: row i is CURVE_KEYS[i], the first _kept columns are filled
+        self._curves = np.empty((len(CURVE_KEYS), MAX_POINTS + 1))
+        self._kept = 0
         self._seen = 0
         self._stride = 1
         self._step_seconds = 1e-4          # running estimate of one batch step's cost
@@ -223,19 +225,24 @@ class Session:
         new = t.history.since(self._seen)
         if new:
             self._seen = new[-1]["epoch"]
+        curves = self._curves
         for record in new:
             if record["epoch"] % self._stride == 0:
-                for key in CURVE_KEYS:
-                    self._curves[key].append(_num(record.get(key)))
-        if len(self._curves["epoch"]) > MAX_POINTS:
-            for key in CURVE_KEYS:
-                self._curves[key] = self._curves[key][1::2]
-            self._stride *= 2
-        kept = self._curves["epoch"]
-        tail = (t.history[-1:] if t.history and (not kept or kept[-1] != t.history[-1]["epoch"])
-                else [])
-        return {key: np.array(values + [_num(r.get(key)) for r in tail], dtype=np.float64)
-                for key, values in self._curves.items()}
+                curves[:, self._kept] = [_num(record.get(key)) for key in CURVE_KEYS]
+                self._kept += 1
+                if self._kept > MAX_POINTS:      # keep every other point, stride doubled
+                    half = curves[:, 1:self._kept:2].copy()
+                    self._kept = half.shape[1]
+                    curves[:, :self._kept] = half
+                    self._stride *= 2
+        n = self._kept
+        latest = t.history[-1] if t.history else None
+        tail = latest is not None and (n == 0 or curves[0, n - 1] != latest["epoch"])
+        out = np.empty((len(CURVE_KEYS), n + tail))   # a copy: snapshots are immutable
+        out[:, :n] = curves[:, :n]
+        if tail:
+            out[:, n] = [_num(latest.get(key)) for key in CURVE_KEYS]
+        return dict(zip(CURVE_KEYS, out))
 
     def snapshot(self, with_grid: bool = False) -> Snapshot:
         t = self.trainer

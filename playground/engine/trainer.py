@@ -458,12 +458,9 @@ class Trainer:
         batch losses."""
         net, train, opt = self.model, self.config.train, self.optimizer
         n, nb = self.n_train, self.batches_per_epoch
-        if train.shuffle:
-            orders = np.empty((k, n), np.int64)
-            for e in range(k):
-                orders[e] = self._shuffle_rng.permutation(n)
-        else:
-            orders = np.broadcast_to(np.arange(n), (k, n)).copy()
+        orders = np.broadcast_to(np.arange(n), (k, n)).copy()
+        if train.shuffle:   # k permutation(n) draws, in one call (the same stream, tested)
+            orders = self._shuffle_rng.permuted(orders, axis=1, out=orders)
         uniforms = (self._dropout_rng.random(k * n * net.dropout_width)
                     if net.dropout_width else _NO_UNIFORMS)
         lrs = np.empty(k)
@@ -481,12 +478,12 @@ class Trainer:
             self._yi, orders, nb, self.batch_size, kernels.LOSS_CODES[self.loss_name], hyper,
             lrs, kernels.OPT_CODES[opt.name], buf0, buf1, buf2, opt.steps, first,
             net.weight_ranges, uniforms, losses_out, self.blas_min, self.x_test,
-            self._yf_test, self._yi_test, metrics, *self.dynamics.kernel_args())
+            self._yf_test, self._yi_test, metrics, *self.dynamics.epochs_kernel_args())
         for bn in net.batchnorms:
             bn.num_batches_tracked = np.int64(bn.num_batches_tracked + k * nb)
         self.steps += k * nb
         self._has_grads = True
-        dynamics = self.dynamics.end_epoch(self)    # {} unless the last epoch is recorded
+        dynamics = self.dynamics.end_epoch(self, measured=True)   # {} unless recorded
         epoch_losses = losses_out.sum(axis=1) / nb
         has_test = self.x_test.shape[0] > 0
         for e in range(k):
