@@ -132,6 +132,17 @@ def _thread_cpu(skip: str) -> dict[str, float]:
     return out
 
 
+def _exec(seconds: float) -> None:
+    """Run Qt's event loop for ``seconds`` as ``app.exec()`` runs it: blocked in Qt, the
+    interpreter lock released, until an event (a timer, a snapshot, a paint) comes. A loop
+    of ``processEvents`` and short sleeps would take the lock a thousand times a second
+    that the app never takes, out of the training thread's hands."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    loop = QEventLoop()
+    QTimer.singleShot(max(1, round(seconds * 1000)), loop.quit)
+    loop.exec()
+
+
 def _spin(app, seconds: float) -> None:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
@@ -181,9 +192,7 @@ def live(app, seconds: float, tab: str | None = None, inspector: bool = True) ->
     w.controller.play()
     t0 = time.perf_counter()
     meter.start()
-    while time.perf_counter() < t0 + seconds:
-        app.processEvents()
-        time.sleep(0.0005)                          # an idle event loop, as app.exec() is
+    _exec(seconds)
     meter.stop()
     wall = time.perf_counter() - t0
     w.controller.pause()
@@ -303,10 +312,7 @@ def big(app, seconds: float) -> dict:
     epoch0 = w.trainer.epoch
     w.controller.play()
     meter.start()
-    t1 = time.perf_counter()
-    while time.perf_counter() < t1 + seconds:
-        app.processEvents()
-        time.sleep(0.0005)
+    _exec(seconds)
     meter.stop()
     w.controller.pause()
     _spin(app, 0.5)

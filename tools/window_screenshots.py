@@ -44,6 +44,7 @@ SCENES = {
         "model": {"type": "perceptron"}, "train": {"epochs": 100}}), 30, None),
     "diabetes": (examples.config("diabetes"), 150, None),
     "inspector": (examples.config("spiral-features"), 150, "inspect"),
+    "dynamics": (examples.config("spiral-features"), 300, "Dynamics"),
 }
 
 
