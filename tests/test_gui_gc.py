@@ -68,3 +68,25 @@ def test_garbage_cycles_are_still_collected(collector):
             break
     assert ref() is None
     assert not gc.isenabled()                # automatic collection stays off
+
+
+def test_a_module_imported_since_the_last_check_is_frozen_not_walked(collector):
+    """An import's objects (functions, classes: tens of thousands) are frozen at the next
+    check instead of being promoted into the generation every full collection walks."""
+    import sys
+    import types
+    module = types.ModuleType("playground_test_imported")
+    module.functions = [(lambda i=i: i) for i in range(20_000)]
+    frozen = gc.get_freeze_count()
+    sys.modules[module.__name__] = module
+    try:
+        collector.calls.clear()
+        assert collector.check() == 0
+        assert gc.get_freeze_count() >= frozen + 20_000
+        assert collector.calls == []               # frozen without walking them
+        old = {id(o) for o in gc.get_objects(generation=2)}
+        assert not any(id(f) in old for f in module.functions[:100])
+        churn(collector, 5)                        # and collections go on as before
+        assert collector.calls
+    finally:
+        del sys.modules[module.__name__]

@@ -16,6 +16,7 @@ once, on any thread, as before.
 from __future__ import annotations
 
 import gc
+import sys
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -35,6 +36,7 @@ class GuiThreadCollector(QObject):
         #: into it since (CPython's long_lived_total and long_lived_pending)
         self.long_lived = len(gc.get_objects(generation=2))
         self.pending = 0
+        self.modules = len(sys.modules)
         gc.disable()
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
@@ -49,7 +51,21 @@ class GuiThreadCollector(QObject):
         objects promoted into it since the last full collection (``pending``) are a quarter
         of those it held then (``long_lived``): a full collection walks every object, 280 ms
         in a window that has trained for a while, and without this rule it came every tenth
-        middle collection, a few times a minute."""
+        middle collection, a few times a minute.
+
+        A module imported since the last look (matplotlib for the formulas, on a thread of
+        its own, once the window is up) is frozen with everything else alive now, as
+        ``app.freeze_startup_objects`` froze the window's: its ~190,000 functions, classes
+        and tuples live as long as the app, and once promoted they made every full
+        collection walk them (150 ms, a stall in live plots). The price: the few young
+        garbage cycles alive at that moment are never freed."""
+        modules = len(sys.modules)
+        if modules != self.modules:
+            self.modules = modules
+            gc.freeze()
+            self.long_lived = len(gc.get_objects(generation=2))
+            self.pending = 0
+            return 0
         t0, t1, t2 = self.threshold
         c0, c1, c2 = gc.get_count()
         if t0 <= 0 or c0 <= t0:
