@@ -59,7 +59,7 @@ def prepare(w: wl.Workload, folder: Path) -> tuple[list[str], list[str], int]:
     spec = wl.peer_spec(w, wl.trainer_info(trainer), str(data), 1)
     cfg = w.config_dict()
     if w.source == "synthetic":
-        x, y = wl._synthetic_xy()
+        x, y = wl.synthetic_xy()
         header = ",".join([f"x{i}" for i in range(x.shape[1])] + ["label"])
         np.savetxt(folder / cfg["data"]["path"], np.column_stack([x, y]), fmt="%.9g",
                    delimiter=",", header=header, comments="")

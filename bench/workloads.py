@@ -98,14 +98,16 @@ WORKLOADS: dict[str, Workload] = {w.key: w for w in (
 B_EVAL_TARGET = 2000.0  # epochs/s on B, evaluating train and test every epoch
 
 
-def _synthetic_xy() -> tuple[np.ndarray, np.ndarray]:
+def synthetic_xy() -> tuple[np.ndarray, np.ndarray]:
+    """Workload D's rows: standard-normal features and uniform labels from D_SEED (bench/cli.py
+    writes the same rows to a CSV for the command line's timing)."""
     rng = np.random.default_rng(D_SEED)
     return rng.standard_normal((D_ROWS, D_FEATURES)), rng.integers(0, D_CLASSES, D_ROWS)
 
 
 def synthetic_dataset():
     from playground.data.dataset import Dataset
-    x, y = _synthetic_xy()
+    x, y = synthetic_xy()
     return Dataset.from_arrays(x, y, class_names=tuple(str(i) for i in range(D_CLASSES)))
 
 
