@@ -32,7 +32,7 @@ def test_run_for_ends_at_an_epochs_end_when_its_budget_reaches_it():
 
 def test_snapshot_is_a_copy_with_curves_and_grid():
     s = Session(trainer([{"type": "dense", "units": 4, "activation": "relu"}], blobs(n=60, test=20)))
-    s.run_for(0.05)
+    s.trainer.run_epochs(30)   # fewer epochs than MAX_POINTS: every one is a curve point
     snap = s.snapshot(with_grid=True)
     assert snap.epoch == s.trainer.epoch and snap.epoch >= 1
     assert snap.curves["train_loss"].shape == (snap.epoch,)

@@ -237,7 +237,7 @@ class Session:
                     self._stride *= 2
         n = self._kept
         latest = t.history[-1] if t.history else None
-        tail = latest is not None and (n == 0 or curves[0, n - 1] != latest["epoch"])
+        tail = int(latest is not None and (n == 0 or curves[0, n - 1] != latest["epoch"]))
         out = np.empty((len(CURVE_KEYS), n + tail))   # a copy: snapshots are immutable
         out[:, :n] = curves[:, :n]
         if tail:

@@ -63,8 +63,7 @@ class GuiThreadCollector(QObject):
         if modules != self.modules:
             self.modules = modules
             gc.freeze()
-            self.long_lived = len(gc.get_objects(generation=2))
-            self.pending = 0
+            self.long_lived = self.pending = 0   # every tracked object is frozen now
             return 0
         t0, t1, t2 = self.threshold
         c0, c1, c2 = gc.get_count()
